@@ -11,10 +11,11 @@ export interface DecodedPacket {
   buf: Buffer;
   /**
    * Encapsulation context of the innermost packet, part of the flow key so that
-   * identical inner 5-tuples in different tunnels stay apart. "" when not tunnelled;
-   * otherwise e.g. "vxlan:42", "gre:key", "gtpu:teid". Interned/constant strings only.
+   * identical inner 5-tuples in different tunnels stay apart. 0 when not tunnelled;
+   * otherwise a 32-bit value mixing the tunnel kind and its identifier (VNI, GRE key,
+   * TEID, ...) — a number so that building it allocates nothing.
    */
-  tunnelKey: string;
+  tunnelKey: number;
   /** Number of encapsulation layers peeled (0 = none). */
   tunnelDepth: number;
 
@@ -79,7 +80,7 @@ export function newDecodedPacket(): DecodedPacket {
   return {
     tsUs: 0,
     buf: Buffer.alloc(0),
-    tunnelKey: "",
+    tunnelKey: 0,
     tunnelDepth: 0,
     ipVersion: 4,
     ipOff: 0,
