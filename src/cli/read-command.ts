@@ -1,6 +1,155 @@
+import { statSync } from "node:fs";
 import type { Command } from "commander";
+import { readCapture } from "../capture/file-source.js";
+import { LineWriter } from "../sink/line-writer.js";
+import { observationToJsonLine } from "../sink/observation-format.js";
+import { DeckyMap } from "../sniffer/decky-map.js";
+import { Dedup } from "../sniffer/dedup.js";
+import { SnifferEngine } from "../sniffer/engine.js";
+import { ja4RecordToJson } from "../sniffer/ja4-record.js";
 
-/** `decnet-sensor read` — placeholder, filled in with the engine. */
+interface ReadOptions {
+  format: string;
+  decky: string[];
+  stateFile?: string;
+  dedupTtl: string;
+  reassemblyLimit: string;
+  maxFlows: string;
+  maxBuffered: string;
+  progress: boolean;
+  summary: boolean;
+}
+
+function positiveInt(name: string, v: string, allowZero = false): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || (!allowZero && n === 0)) {
+    throw new Error(`${name} expects a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
 export function registerReadCommand(program: Command): void {
-  program.command("read <file>").description("read a pcap/pcapng capture (or - for stdin) and print fingerprints");
+  program
+    .command("read")
+    .description("read a pcap/pcapng capture (or - for standard input) and print its fingerprints")
+    .argument("<file>", "capture file (format detected by magic number), or - for standard input")
+    .option("-f, --format <format>", "json: one DECNET JSON record per observation; ja4: one record per connection", "json")
+    .option("--decky <IP=NAME>", "analyse only traffic to/from this decky (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
+    .option("--state-file <path>", "take the deckies from a DECNET decnet-state.json")
+    .option("--dedup-ttl <seconds>", "drop repeated observations within this window of packet time (0 = off)", "0")
+    .option("--reassembly-limit <bytes>", "bytes reassembled per direction of each TCP stream", String(64 * 1024))
+    .option("--max-flows <n>", "hard cap on tracked flows (least recently active evicted)", "131072")
+    .option("--max-buffered <bytes>", "hard cap on out-of-order bytes buffered, all flows together", String(64 * 1024 * 1024))
+    .option("--no-progress", "no progress line on standard error")
+    .option("--no-summary", "no summary on standard error at the end")
+    .addHelpText(
+      "after",
+      "\nTimeouts, idle detection and dedup run on packet time, so a file gives the same output however fast it is read.\n" +
+        "Examples:\n  decnet-sensor read capture.pcapng\n  decnet-sensor read --format ja4 capture.pcap\n  tcpdump -i eth0 -w - | decnet-sensor read -",
+    )
+    .action(async (file: string, opts: ReadOptions) => {
+      const code = await runRead(file, opts);
+      process.exitCode = code;
+    });
+}
+
+async function runRead(file: string, opts: ReadOptions): Promise<number> {
+  if (opts.format !== "json" && opts.format !== "ja4") {
+    process.stderr.write(`decnet-sensor read: --format must be json or ja4, got ${JSON.stringify(opts.format)}\n`);
+    return 2;
+  }
+  let deckies: DeckyMap | undefined;
+  let dedupTtlS: number;
+  let flowTable: { reassemblyLimit: number; maxFlows: number; maxBufferedBytes: number };
+  try {
+    if (opts.stateFile !== undefined) deckies = DeckyMap.fromStateFile(opts.stateFile);
+    if (opts.decky.length > 0) {
+      const extra = DeckyMap.fromPairs(opts.decky);
+      if (deckies === undefined) deckies = extra;
+      else for (const p of opts.decky) deckies.add(p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1));
+    }
+    dedupTtlS = Number(opts.dedupTtl);
+    if (!Number.isFinite(dedupTtlS) || dedupTtlS < 0) throw new Error(`--dedup-ttl expects seconds ≥ 0, got ${opts.dedupTtl}`);
+    flowTable = {
+      reassemblyLimit: positiveInt("--reassembly-limit", opts.reassemblyLimit),
+      maxFlows: positiveInt("--max-flows", opts.maxFlows),
+      maxBufferedBytes: positiveInt("--max-buffered", opts.maxBuffered),
+    };
+  } catch (err) {
+    process.stderr.write(`decnet-sensor read: ${(err as Error).message}\n`);
+    return 2;
+  }
+  let totalBytes: number | undefined;
+  if (file !== "-") {
+    try {
+      totalBytes = statSync(file).size;
+    } catch (err) {
+      process.stderr.write(`decnet-sensor read: cannot open ${file}: ${(err as NodeJS.ErrnoException).code ?? err}\n`);
+      return 1;
+    }
+  }
+
+  const out = new LineWriter(process.stdout);
+  const dedup = new Dedup(Math.round(dedupTtlS * 1_000_000));
+  const ja4Format = opts.format === "ja4";
+  let suppressed = 0;
+  const engine = new SnifferEngine({
+    deckies,
+    flowTable,
+    onObservation: (o) => {
+      if (dedup.isDuplicate(o.tsUs, o.eventType, o.fields)) {
+        suppressed++;
+        return;
+      }
+      if (!ja4Format) out.write(observationToJsonLine(o));
+    },
+    onFlowRecord: ja4Format ? (r) => out.write(ja4RecordToJson(r)) : undefined,
+  });
+
+  const started = Date.now();
+  let lastProgress = started;
+  const progress = opts.progress && process.stderr.isTTY !== false;
+  const result = await readCapture(file, (frame) => engine.handleFrame(frame), {
+    onProgress: (bytesRead) => {
+      if (!progress) return;
+      const now = Date.now();
+      if (now - lastProgress < 1000 || now - started < 2000) return;
+      lastProgress = now;
+      const pct = totalBytes ? ` ${((100 * bytesRead) / totalBytes).toFixed(1)}%` : "";
+      const secs = (now - started) / 1000;
+      process.stderr.write(
+        `\rreading${pct}  ${engine.packets.toLocaleString("en-US")} packets  ${Math.round(engine.packets / secs).toLocaleString("en-US")} pkt/s  ${engine.table.size} flows  ${engine.observations} observations   `,
+      );
+    },
+    afterChunk: () => out.drained(),
+  });
+  engine.finish();
+  await out.end();
+  if (progress && Date.now() - started >= 2000) process.stderr.write("\n");
+
+  if (opts.summary) {
+    const secs = (Date.now() - started) / 1000;
+    const summary = {
+      file,
+      format: result.format,
+      packets: engine.packets,
+      bytes: engine.bytes,
+      flows: engine.table.flowsCreated,
+      flows_evicted: engine.table.flowsEvicted,
+      observations: engine.observations,
+      duplicates_suppressed: suppressed,
+      connection_records: engine.records,
+      seconds: Number(secs.toFixed(3)),
+      packets_per_second: secs > 0 ? Math.round(engine.packets / secs) : engine.packets,
+      capture_malformed: result.malformed,
+      decode: engine.decoder.stats.toJSON(),
+      engine: engine.stats.toJSON(),
+    };
+    process.stderr.write(`summary ${JSON.stringify(summary)}\n`);
+  }
+  if (result.error !== undefined) {
+    process.stderr.write(`decnet-sensor read: ${file}: ${result.error}\n`);
+    return 1;
+  }
+  return 0;
 }

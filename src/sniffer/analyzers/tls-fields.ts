@@ -1,0 +1,81 @@
+/**
+ * DECNET's field values for the TLS events (DESIGN §5): same names, same text forms,
+ * so existing DECNET consumers read our records unchanged.
+ */
+import { isGrease } from "../../fingerprint/tls/grease.js";
+import type { ClientHello } from "../../fingerprint/tls/index.js";
+import type { X509Rdn } from "../../fingerprint/tls/x509.js";
+
+const VERSION_NAMES: Record<number, string> = {
+  0x0200: "SSL 2.0",
+  0x0300: "SSL 3.0",
+  0x0301: "TLS 1.0",
+  0x0302: "TLS 1.1",
+  0x0303: "TLS 1.2",
+  0x0304: "TLS 1.3",
+};
+
+/** "TLS 1.2", or "0x7f1c" for versions without a name (DECNET's form). */
+export function tlsVersionName(v: number): string {
+  return VERSION_NAMES[v] ?? `0x${v.toString(16).padStart(4, "0")}`;
+}
+
+/** Decimal values without GREASE, joined by "-" (DECNET raw_ciphers / raw_extensions). */
+export function decimalList(values: readonly number[] | undefined): string {
+  if (values === undefined) return "";
+  let s = "";
+  for (const v of values) {
+    if (isGrease(v)) continue;
+    s += s.length === 0 ? String(v) : `-${v}`;
+  }
+  return s;
+}
+
+/** 4-digit hex values without GREASE, joined by "," (our additional lists). */
+export function hexList(values: readonly number[] | undefined): string {
+  if (values === undefined) return "";
+  const out: string[] = [];
+  for (const v of values) if (!isGrease(v)) out.push(v.toString(16).padStart(4, "0"));
+  return out.join(",");
+}
+
+/** ALPN names as text, comma-joined (DECNET decodes as ASCII with replacement). */
+export function alpnText(alpn: readonly Buffer[] | undefined): string {
+  if (alpn === undefined) return "";
+  return alpn.map((b) => b.toString("latin1").replace(/[^\x20-\x7e]/g, "\ufffd")).join(",");
+}
+
+/** DECNET's `resumption` value: the mechanisms a ClientHello signals, or "" for none. */
+export function resumptionMechanisms(ch: ClientHello): string {
+  const m: string[] = [];
+  const r = ch.resumption;
+  if (r.sessionTicketNonEmpty) m.push("session_ticket");
+  if (r.preSharedKey) m.push("psk");
+  if (r.earlyData) m.push("early_data_0rtt");
+  if (r.sessionIdNonEmpty) m.push("session_id");
+  return m.join(",");
+}
+
+const DN_SHORT: Record<string, string> = {
+  "2.5.4.3": "CN",
+  "2.5.4.6": "C",
+  "2.5.4.7": "L",
+  "2.5.4.8": "ST",
+  "2.5.4.10": "O",
+  "2.5.4.11": "OU",
+};
+
+/** DECNET's name string: attributes in encoded order as `CN=x, O=y` (other OIDs dotted). */
+export function decnetName(rdns: X509Rdn[]): string {
+  const parts: string[] = [];
+  for (const rdn of rdns) {
+    for (const a of rdn) parts.push(`${DN_SHORT[a.oid] ?? a.oid}=${a.value ?? a.raw.toString("latin1")}`);
+  }
+  return parts.join(", ");
+}
+
+/** Python's str(round(x, 2)) for DECNET's millisecond fields ("12.0", "3.14"). */
+export function pyRound2(x: number): string {
+  const r = Math.round(x * 100) / 100;
+  return Number.isInteger(r) ? r.toFixed(1) : String(r);
+}

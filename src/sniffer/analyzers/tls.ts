@@ -1,0 +1,216 @@
+import {
+  type ClientHello,
+  HANDSHAKE_CERTIFICATE,
+  HANDSHAKE_CLIENT_HELLO,
+  HANDSHAKE_SERVER_HELLO,
+  ja3,
+  ja3s,
+  ja4,
+  ja4s,
+  ja4x,
+  ja4xRecord,
+  parseCertificateMessage,
+  parseClientHello,
+  parseServerHello,
+  parseX509,
+  TlsHandshakeReader,
+} from "../../fingerprint/tls/index.js";
+import type { X509Entry } from "../ja4-record.js";
+import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
+import { SEVERITY_INFO, SEVERITY_WARNING } from "../observation.js";
+import {
+  alpnText,
+  decimalList,
+  decnetName,
+  hexList,
+  pyRound2,
+  resumptionMechanisms,
+  tlsVersionName,
+} from "./tls-fields.js";
+
+/** A later segment may start TLS (after HTTP CONNECT or a SOCKS exchange): look this many times. */
+const MAX_TLS_SEEKS = 16;
+
+/** A chunk that begins with a TLS handshake record (or an SSLv2-compatible ClientHello). */
+function startsTls(buf: Buffer, off: number, len: number): boolean {
+  if (len < 3) return false;
+  const b0 = buf[off];
+  if (b0 === 0x16) return buf[off + 1] === 0x03 && buf[off + 2] <= 0x04;
+  return (b0 & 0x80) !== 0 && buf[off + 2] === 0x01; // SSLv2 record header, msg type 1
+}
+
+/**
+ * TLS over one TCP flow: handshake messages from both directions → tls_client_hello,
+ * tls_session, tls_certificate observations (DECNET fields) and the JA4 record.
+ */
+export class TlsAnalyzer implements StreamAnalyzer {
+  private client: TlsHandshakeReader | null = null;
+  private server: TlsHandshakeReader | null = null;
+  private seeks = 0;
+  private ch: ClientHello | undefined;
+  private chFields: Record<string, string> | undefined;
+  private sessionEmitted = false;
+  private certsSeen = false;
+
+  constructor(
+    private readonly st: FlowState,
+    private readonly ctx: AnalyzerContext,
+  ) {}
+
+  get finished(): boolean {
+    if (this.seeks >= MAX_TLS_SEEKS && this.client === null && this.server === null) return true;
+    return this.sessionEmitted && this.certsSeen;
+  }
+
+  onData(fromClient: boolean, buf: Buffer, off: number, len: number): void {
+    let r = fromClient ? this.client : this.server;
+    if (r === null || r.state === "not_tls") {
+      if (this.seeks >= MAX_TLS_SEEKS) return;
+      if (!startsTls(buf, off, len)) {
+        this.seeks++;
+        return;
+      }
+      r = new TlsHandshakeReader((type, body) => this.onMessage(fromClient, type, body));
+      if (fromClient) this.client = r;
+      else this.server = r;
+    }
+    r.push(buf, off, len);
+  }
+
+  onGap(fromClient: boolean): void {
+    // A lost segment desynchronises the record layer: restart at the next chunk that
+    // begins with a record header.
+    if (fromClient) this.client = null;
+    else this.server = null;
+  }
+
+  private onMessage(fromClient: boolean, type: number, body: Buffer): void {
+    if (fromClient) {
+      if (type === HANDSHAKE_CLIENT_HELLO && this.ch === undefined) this.onClientHello(body);
+      return;
+    }
+    if (type === HANDSHAKE_SERVER_HELLO && !this.sessionEmitted) this.onServerHello(body);
+    else if (type === HANDSHAKE_CERTIFICATE && !this.certsSeen) this.onCertificate(body);
+  }
+
+  private baseFields(): Record<string, string> {
+    const f = this.st.flow;
+    return {
+      src_ip: f.clientAddr,
+      src_port: String(f.clientPort),
+      dst_ip: f.serverAddr,
+      dst_port: String(f.serverPort),
+    };
+  }
+
+  private onClientHello(body: Buffer): void {
+    const ch = parseClientHello(body);
+    if (ch === undefined) return;
+    this.ch = ch;
+    const j3 = ja3(ch);
+    const j4 = ja4(ch, "t");
+    const rec = this.st.record;
+    if (ch.serverName !== undefined) rec.tls_server_name = ch.serverName;
+    rec.ja4 = j4.ja4;
+    rec.ja4_r = j4.ja4_r;
+    rec.ja4_o = j4.ja4_o;
+    rec.ja4_ro = j4.ja4_ro;
+    rec.ja3 = j3.ja3;
+    rec.ja3_full = j3.ja3_full;
+
+    const fields = this.baseFields();
+    fields.ja3 = j3.ja3;
+    fields.ja4 = j4.ja4;
+    fields.tls_version = tlsVersionName(ch.legacyVersion);
+    fields.sni = ch.serverName ?? "";
+    fields.alpn = alpnText(ch.alpn);
+    fields.raw_ciphers = decimalList(ch.cipherSuites);
+    fields.raw_extensions = decimalList(ch.extensionTypes);
+    const resumption = resumptionMechanisms(ch);
+    if (resumption !== "") fields.resumption = resumption;
+    const flow = this.st.flow;
+    if (flow.synTsUs >= 0 && flow.synAckTsUs >= 0) {
+      fields.ja4l_rtt_ms = pyRound2((flow.synAckTsUs - flow.synTsUs) / 1000);
+      fields.ja4l_client_ttl = String(flow.synTtl);
+    }
+    // Additions beyond DECNET: the raw/original JA4 forms and the lists JA4 reads.
+    fields.ja3_full = j3.ja3_full;
+    fields.ja4_r = j4.ja4_r;
+    fields.ja4_o = j4.ja4_o;
+    if (ch.supportedVersions !== undefined) fields.supported_versions = hexList(ch.supportedVersions);
+    if (ch.signatureAlgorithms !== undefined) fields.signature_algorithms = hexList(ch.signatureAlgorithms);
+    this.chFields = fields;
+    this.ctx.emit(flow, "tls_client_hello", SEVERITY_INFO, fields);
+  }
+
+  private onServerHello(body: Buffer): void {
+    const sh = parseServerHello(body);
+    if (sh === undefined) return;
+    this.sessionEmitted = true;
+    const j3s = ja3s(sh);
+    const j4s = ja4s(sh, "t");
+    const rec = this.st.record;
+    rec.ja4s = j4s.ja4s;
+    rec.ja4s_r = j4s.ja4s_r;
+    rec.ja3s = j3s.ja3s;
+    rec.ja3s_full = j3s.ja3s_full;
+    // TLS 1.3 encrypts the certificate: nothing more to read from the server.
+    if (sh.selectedVersion === 0x0304) this.certsSeen = true;
+
+    const fields = this.baseFields();
+    fields.ja3s = j3s.ja3s;
+    fields.ja4s = j4s.ja4s;
+    fields.tls_version = tlsVersionName(sh.selectedVersion ?? sh.legacyVersion);
+    const chf = this.chFields;
+    if (chf !== undefined) {
+      fields.ja3 = chf.ja3;
+      fields.ja4 = chf.ja4;
+      fields.sni = chf.sni;
+      fields.alpn = chf.alpn;
+      fields.raw_ciphers = chf.raw_ciphers;
+      fields.raw_extensions = chf.raw_extensions;
+      if (chf.resumption !== undefined) fields.resumption = chf.resumption;
+    }
+    const flow = this.st.flow;
+    if (flow.synTsUs >= 0 && flow.synAckTsUs >= 0) {
+      fields.ja4l_rtt_ms = pyRound2((flow.synAckTsUs - flow.synTsUs) / 1000);
+      fields.ja4l_client_ttl = String(flow.synTtl);
+    }
+    fields.ja3s_full = j3s.ja3s_full;
+    this.ctx.emit(flow, "tls_session", SEVERITY_WARNING, fields);
+  }
+
+  private onCertificate(body: Buffer): void {
+    const msg = parseCertificateMessage(body);
+    if (msg === undefined || msg.certificates.length === 0) return;
+    this.certsSeen = true;
+    const entries: X509Entry[] = [];
+    let leafFields: Record<string, string> | undefined;
+    for (const der of msg.certificates) {
+      const info = parseX509(der);
+      if (info === undefined) continue;
+      entries.push(ja4xRecord(info) as X509Entry);
+      if (leafFields === undefined) {
+        const fields = this.baseFields();
+        fields.subject_cn = info.subjectCN ?? "";
+        fields.issuer = decnetName(info.issuer);
+        fields.self_signed = String(info.selfSigned);
+        fields.not_before = info.notBefore ?? "";
+        fields.not_after = info.notAfter ?? "";
+        const sans = [...info.sans.dns, ...info.sans.ip];
+        if (sans.length > 0) fields.sans = sans.join(",");
+        if (this.chFields !== undefined) fields.sni = this.chFields.sni;
+        fields.subject = decnetName(info.subject);
+        fields.ja4x = ja4x(info)?.ja4x ?? "";
+        fields.chain_length = String(msg.certificates.length);
+        leafFields = fields;
+      }
+    }
+    if (entries.length > 0) {
+      const rec = this.st.record;
+      if (rec.tls_certs === undefined) rec.tls_certs = [];
+      rec.tls_certs.push({ x509: entries });
+    }
+    if (leafFields !== undefined) this.ctx.emit(this.st.flow, "tls_certificate", SEVERITY_INFO, leafFields);
+  }
+}

@@ -1,0 +1,217 @@
+import type { CapturedFrame } from "../capture/types.js";
+import { formatAddress } from "../decode/address.js";
+import { Decoder } from "../decode/decoder.js";
+import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../decode/packet.js";
+import type { Flow } from "../flow/flow.js";
+import { type FlowEndReason, FlowTable, type FlowTableOptions } from "../flow/flow-table.js";
+import { Counters } from "../util/counters.js";
+import { TlsAnalyzer } from "./analyzers/tls.js";
+import type { DeckyMap } from "./decky-map.js";
+import { type AnalyzerContext, FlowState } from "./flow-state.js";
+import { hasFingerprint, type Ja4Record } from "./ja4-record.js";
+import type { Observation } from "./observation.js";
+
+export interface EngineOptions {
+  /** Restrict analysis to traffic to/from these deckies; undefined = analyse every flow. */
+  deckies?: DeckyMap;
+  flowTable?: Partial<FlowTableOptions>;
+  onObservation(o: Observation): void;
+  /** Called once per connection that produced a fingerprint, when it ends. */
+  onFlowRecord?(r: Ja4Record, flow: Flow): void;
+}
+
+/** Idle sweep cadence on packet time. */
+const SWEEP_EVERY_US = 1_000_000;
+
+/**
+ * The sniffer engine: frames → decoded packets → decky filter → flows →
+ * reassembled streams → analyzers → observations. Single-threaded, synchronous,
+ * driven by packet time only (a file gives the same output however fast it is read).
+ */
+export class SnifferEngine implements AnalyzerContext {
+  readonly decoder = new Decoder();
+  readonly table: FlowTable;
+  readonly stats = new Counters();
+  tsUs = 0;
+  packets = 0;
+  bytes = 0;
+  observations = 0;
+  records = 0;
+  private readonly pkt = newDecodedPacket();
+  private lastSweepUs = 0;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.table = new FlowTable(opts.flowTable ?? {}, (flow, reason) => this.onFlowEnd(flow, reason));
+  }
+
+  handleFrame(frame: CapturedFrame): void {
+    this.packets++;
+    this.bytes += frame.length;
+    const p = this.pkt;
+    if (!this.decoder.decode(frame, p)) return;
+    this.tsUs = p.tsUs;
+    if (p.tsUs - this.lastSweepUs >= SWEEP_EVERY_US) {
+      this.lastSweepUs = p.tsUs;
+      this.table.sweepIdle(p.tsUs);
+    }
+
+    let decky: string | undefined;
+    let hint: "src" | "dst" | undefined;
+    const dm = this.opts.deckies;
+    if (dm !== undefined) {
+      if (p.ipVersion === 4) {
+        decky = dm.lookup4(p.buf.readUInt32BE(p.dstOff));
+        if (decky !== undefined) hint = "dst";
+        else {
+          decky = dm.lookup4(p.buf.readUInt32BE(p.srcOff));
+          if (decky !== undefined) hint = "src";
+        }
+      } else {
+        decky = this.lookup6(dm, p.dstOff);
+        if (decky !== undefined) hint = "dst";
+        else {
+          decky = this.lookup6(dm, p.srcOff);
+          if (decky !== undefined) hint = "src";
+        }
+      }
+      if (decky === undefined) {
+        this.stats.inc("filtered.not_decky");
+        return;
+      }
+    }
+
+    let flow = this.table.lookup(p, hint);
+    let fromClient = this.table.fromClient;
+    if (p.protocol === 6) {
+      const f = p.tcpFlags;
+      const syn = (f & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+      if (syn && flow.closed) {
+        // A new connection reusing the 4-tuple of a closed one.
+        this.table.end(flow, "fin");
+        flow = this.table.lookup(p, hint);
+        fromClient = this.table.fromClient;
+      }
+      let st = flow.state as FlowState | null;
+      if (st === null) {
+        st = new FlowState(flow, decky ?? flow.serverAddr);
+        flow.state = st;
+      }
+      flow.packets++;
+      flow.bytes += p.payloadLen;
+      this.handleTcp(flow, st, fromClient);
+    } else {
+      if (flow.state === null) flow.state = new FlowState(flow, decky ?? flow.serverAddr);
+      flow.packets++;
+      flow.bytes += p.payloadLen;
+      if (fromClient) flow.packetsToServer++;
+      else flow.packetsToClient++;
+    }
+  }
+
+  /** Ends every flow (end of file / shutdown): pending records are written. */
+  finish(): void {
+    this.table.endAll();
+  }
+
+  emit(flow: Flow, eventType: string, severity: number, fields: Record<string, string>): void {
+    const st = flow.state as FlowState;
+    st.observations++;
+    this.observations++;
+    this.opts.onObservation({ tsUs: this.tsUs, decky: st.decky, eventType, severity, fields });
+  }
+
+  private handleTcp(flow: Flow, st: FlowState, fromClient: boolean): void {
+    const p = this.pkt;
+    const f = p.tcpFlags;
+    if (f & TCP_SYN) {
+      const isSynAck = (f & TCP_ACK) !== 0;
+      // The SYN sender is the client, the SYN-ACK sender the server, whatever was guessed.
+      if (isSynAck === fromClient && !flow.orientationFixed && flow.packets <= 2) {
+        flow.reverse();
+        st.syncEndpoints();
+        fromClient = !fromClient;
+      }
+      flow.orientationFixed = true;
+      if (!isSynAck && fromClient && flow.synTsUs < 0) {
+        flow.synTsUs = p.tsUs;
+        flow.synTtl = p.ttl;
+        flow.clientIsn = p.tcpSeq;
+      } else if (isSynAck && !fromClient && flow.synAckTsUs < 0) {
+        flow.synAckTsUs = p.tsUs;
+        flow.synAckTtl = p.ttl;
+        flow.serverIsn = p.tcpSeq;
+      }
+    } else if (fromClient && flow.synAckTsUs >= 0 && flow.ackTsUs < 0 && f & TCP_ACK) {
+      flow.ackTsUs = p.tsUs;
+      flow.ackTtl = p.ttl;
+    }
+    if (fromClient) flow.packetsToServer++;
+    else flow.packetsToClient++;
+
+    if (p.payloadLen > 0 && !flow.closed) {
+      const limit = this.table.opts.reassemblyLimit;
+      const r = flow.reassembler(fromClient, limit, this.table.budget);
+      if (!r.done) {
+        if (!r.started) {
+          const isn = fromClient ? flow.clientIsn : flow.serverIsn;
+          if (isn >= 0) r.initFromSyn(isn);
+        }
+        if (st.analyzers.length === 0) this.attachAnalyzers(st);
+        st.deliveringFromClient = fromClient;
+        r.add(p.tcpSeq, p.buf, p.payloadOff, p.payloadLen, st);
+        if (r.dropped > 0) this.table.enforceBudget();
+      }
+    }
+
+    if (f & TCP_RST) {
+      flow.rst = true;
+      this.close(flow);
+    } else if (f & TCP_FIN) {
+      if (fromClient) flow.finFromClient = true;
+      else flow.finFromServer = true;
+      if (flow.finFromClient && flow.finFromServer) this.close(flow);
+    }
+  }
+
+  private attachAnalyzers(st: FlowState): void {
+    st.analyzers.push(new TlsAnalyzer(st, this));
+  }
+
+  /** FIN/RST: finish the analysis now, keep the flow a while as closed. */
+  private close(flow: Flow): void {
+    if (flow.closed) return;
+    this.finalize(flow);
+    flow.closed = true;
+    flow.idleUs = this.table.opts.closedLingerUs;
+  }
+
+  private onFlowEnd(flow: Flow, _reason: FlowEndReason): void {
+    if (!flow.closed) this.finalize(flow);
+    flow.state = null;
+  }
+
+  private finalize(flow: Flow): void {
+    const st = flow.state as FlowState | null;
+    if (st === null) return;
+    // A hole that never filled must not hide the data after it.
+    if (flow.toServer !== null) {
+      st.deliveringFromClient = true;
+      flow.toServer.skipGap(st);
+    }
+    if (flow.toClient !== null) {
+      st.deliveringFromClient = false;
+      flow.toClient.skipGap(st);
+    }
+    flow.releaseBuffers();
+    st.analyzers.length = 0;
+    if (this.opts.onFlowRecord !== undefined && hasFingerprint(st.record)) {
+      this.records++;
+      this.opts.onFlowRecord(st.record, flow);
+    }
+  }
+
+  private lookup6(dm: DeckyMap, off: number): string | undefined {
+    if (dm.size === 0) return undefined;
+    return dm.lookup6(formatAddress(this.pkt.buf, off, 6));
+  }
+}

@@ -1,0 +1,64 @@
+import type { Flow } from "../flow/flow.js";
+import type { StreamSink } from "../flow/reassembly.js";
+import type { Ja4Record } from "./ja4-record.js";
+import type { Observation } from "./observation.js";
+
+/** What an analyzer may do besides parsing: emit observations, read the flow. */
+export interface AnalyzerContext {
+  /** Packet time of the packet being processed (µs). */
+  readonly tsUs: number;
+  emit(flow: Flow, eventType: string, severity: number, fields: Record<string, string>): void;
+}
+
+/** An application-layer analyzer attached to one TCP flow. */
+export interface StreamAnalyzer {
+  onData(fromClient: boolean, buf: Buffer, off: number, len: number): void;
+  onGap(fromClient: boolean): void;
+  /** True when the analyzer wants no more data (done or not its protocol). */
+  readonly finished: boolean;
+}
+
+/** Per-flow engine state hung on `Flow.state`. */
+export class FlowState implements StreamSink {
+  readonly record: Ja4Record;
+  analyzers: StreamAnalyzer[] = [];
+  /** Which direction the reassembler is delivering to (set before each add). */
+  deliveringFromClient = true;
+  /** Observations emitted for this flow (for the summary). */
+  observations = 0;
+
+  constructor(
+    readonly flow: Flow,
+    readonly decky: string,
+  ) {
+    this.record = {
+      stream: flow.streamIndex,
+      transport: flow.transport,
+      src: flow.clientAddr,
+      dst: flow.serverAddr,
+      src_port: flow.clientPort,
+      dst_port: flow.serverPort,
+    };
+  }
+
+  /** Re-read orientation after the flow was reversed by a late SYN. */
+  syncEndpoints(): void {
+    const r = this.record;
+    r.src = this.flow.clientAddr;
+    r.dst = this.flow.serverAddr;
+    r.src_port = this.flow.clientPort;
+    r.dst_port = this.flow.serverPort;
+  }
+
+  onData(buf: Buffer, off: number, len: number): void {
+    const fromClient = this.deliveringFromClient;
+    for (const a of this.analyzers) if (!a.finished) a.onData(fromClient, buf, off, len);
+  }
+
+  onGap(): void {
+    const fromClient = this.deliveringFromClient;
+    for (const a of this.analyzers) if (!a.finished) a.onGap(fromClient);
+  }
+}
+
+export type { Observation };
