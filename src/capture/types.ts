@@ -8,7 +8,10 @@
  * is copied per packet unless a record straddles two chunks.
  */
 export interface CapturedFrame {
-  /** LINKTYPE_* value of the interface the frame came from (pcap header or pcapng IDB). */
+  /**
+   * LINKTYPE_* value of the interface the frame came from (pcap header or pcapng IDB),
+   * low 16 bits only; the DLT_RAW aliases 12 and 14 are reported as LINKTYPE_RAW (101).
+   */
   linktype: number;
   /** Capture time, microseconds since the Unix epoch (nanosecond files are truncated). */
   tsUs: number;
@@ -29,7 +32,9 @@ export type FrameHandler = (frame: CapturedFrame) => void;
 /** Counts a capture parser keeps; all monotonic. */
 export interface CaptureStats {
   format: "pcap" | "pcapng" | "unknown";
+  /** Frames handed out. */
   frames: number;
+  /** Captured bytes of the frames handed out (sum of `length`), not file bytes. */
   bytes: number;
   /** Records/blocks skipped as malformed, by reason (e.g. "pcapng.block_too_short"). */
   malformed: Record<string, number>;

@@ -1,6 +1,8 @@
 import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { readCapture } from "../capture/file-source.js";
+import { SECRETS_TLS_KEY_LOG } from "../capture/pcapng.js";
+import { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import { LineWriter } from "../sink/line-writer.js";
 import { observationToJsonLine } from "../sink/observation-format.js";
 import { DeckyMap } from "../sniffer/decky-map.js";
@@ -93,7 +95,9 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
   const dedup = new Dedup(Math.round(dedupTtlS * 1_000_000));
   const ja4Format = opts.format === "ja4";
   let suppressed = 0;
+  const keyLog = new TlsKeyLog();
   const engine = new SnifferEngine({
+    keyLog,
     deckies,
     flowTable,
     onObservation: (o) => {
@@ -110,6 +114,9 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
   let lastProgress = started;
   const progress = opts.progress && process.stderr.isTTY !== false;
   const result = await readCapture(file, (frame) => engine.handleFrame(frame), {
+    onSecrets: (type, data) => {
+      if (type === SECRETS_TLS_KEY_LOG) keyLog.addText(data.toString("latin1"));
+    },
     onProgress: (bytesRead) => {
       if (!progress) return;
       const now = Date.now();

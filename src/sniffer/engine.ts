@@ -1,6 +1,7 @@
 import type { CapturedFrame } from "../capture/types.js";
 import { formatAddress } from "../decode/address.js";
 import { Decoder } from "../decode/decoder.js";
+import type { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../decode/packet.js";
 import type { Flow } from "../flow/flow.js";
 import { type FlowEndReason, FlowTable, type FlowTableOptions } from "../flow/flow-table.js";
@@ -16,6 +17,8 @@ export interface EngineOptions {
   deckies?: DeckyMap;
   flowTable?: Partial<FlowTableOptions>;
   onObservation(o: Observation): void;
+  /** TLS secrets (from pcapng Decryption Secrets Blocks) used to read encrypted handshakes. */
+  keyLog?: TlsKeyLog;
   /** Called once per connection that produced a fingerprint, when it ends. */
   onFlowRecord?(r: Ja4Record, flow: Flow): void;
 }
@@ -174,7 +177,7 @@ export class SnifferEngine implements AnalyzerContext {
   }
 
   private attachAnalyzers(st: FlowState): void {
-    st.analyzers.push(new TlsAnalyzer(st, this));
+    st.analyzers.push(new TlsAnalyzer(st, this, this.opts.keyLog));
   }
 
   /** FIN/RST: finish the analysis now, keep the flow a while as closed. */

@@ -15,6 +15,9 @@ import {
   parseX509,
   TlsHandshakeReader,
 } from "../../fingerprint/tls/index.js";
+import type { TlsKeyLog } from "../../fingerprint/tls/keylog.js";
+import { TlsRecordSplitter } from "../../fingerprint/tls/record-splitter.js";
+import { Tls13RecordOpener } from "../../fingerprint/tls/tls13-decrypt.js";
 import type { X509Entry } from "../ja4-record.js";
 import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
 import { SEVERITY_INFO, SEVERITY_WARNING } from "../observation.js";
@@ -27,6 +30,9 @@ import {
   resumptionMechanisms,
   tlsVersionName,
 } from "./tls-fields.js";
+
+/** ClientHello / ServerHello messages reported per flow (a HelloRetryRequest makes two of each). */
+const MAX_HELLOS = 4;
 
 /** A later segment may start TLS (after HTTP CONNECT or a SOCKS exchange): look this many times. */
 const MAX_TLS_SEEKS = 16;
@@ -49,17 +55,28 @@ export class TlsAnalyzer implements StreamAnalyzer {
   private seeks = 0;
   private ch: ClientHello | undefined;
   private chFields: Record<string, string> | undefined;
+  private clientHellos = 0;
+  private serverHellos = 0;
   private sessionEmitted = false;
   private certsSeen = false;
+  // TLS 1.3 with a key log: the server's encrypted handshake is opened to read its Certificate.
+  private clientRandom: Buffer | undefined;
+  private serverRecords: TlsRecordSplitter | undefined;
+  private opener: Tls13RecordOpener | undefined;
+  private inner: TlsHandshakeReader | undefined;
 
   constructor(
     private readonly st: FlowState,
     private readonly ctx: AnalyzerContext,
+    private readonly keyLog?: TlsKeyLog,
   ) {}
 
   get finished(): boolean {
     if (this.seeks >= MAX_TLS_SEEKS && this.client === null && this.server === null) return true;
-    return this.sessionEmitted && this.certsSeen;
+    // Both directions past their handshake (encrypted, or given up): nothing left to read.
+    const c = this.client;
+    const sv = this.server;
+    return c !== null && sv !== null && !c.active && c.state !== "not_tls" && !sv.active && sv.state !== "not_tls";
   }
 
   onData(fromClient: boolean, buf: Buffer, off: number, len: number): void {
@@ -72,9 +89,42 @@ export class TlsAnalyzer implements StreamAnalyzer {
       }
       r = new TlsHandshakeReader((type, body) => this.onMessage(fromClient, type, body));
       if (fromClient) this.client = r;
-      else this.server = r;
+      else {
+        this.server = r;
+        if (this.keyLog !== undefined && this.keyLog.size > 0) {
+          this.serverRecords = new TlsRecordSplitter((t, h, b) => this.onServerRecord(t, h, b));
+        }
+      }
     }
     r.push(buf, off, len);
+    // After the reader (which may just have armed decryption on a ServerHello).
+    if (!fromClient && this.serverRecords !== undefined && !this.serverRecords.dead) {
+      this.serverRecords.push(buf, off, len);
+    }
+  }
+
+  private onServerRecord(type: number, header: Buffer, body: Buffer): void {
+    if (type !== 23 || this.opener === undefined || this.inner === undefined) return;
+    const rec = this.opener.open(header, body);
+    if (rec === undefined) {
+      // Keys changed (application traffic) or were wrong: the handshake part is over.
+      this.serverRecords = undefined;
+      return;
+    }
+    if (rec.type !== 22) return;
+    const h = Buffer.from([22, 3, 3, rec.data.length >> 8, rec.data.length & 0xff]);
+    this.inner.push(h, 0, 5);
+    if (rec.data.length > 0) this.inner.push(rec.data, 0, rec.data.length);
+  }
+
+  private armDecryption(cipherSuite: number): void {
+    if (this.keyLog === undefined || this.clientRandom === undefined || this.serverRecords === undefined) return;
+    const secret = this.keyLog.secret(this.clientRandom, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
+    if (secret === undefined) return;
+    this.opener = Tls13RecordOpener.create(cipherSuite, secret);
+    if (this.opener === undefined) return;
+    this.inner = new TlsHandshakeReader((t, b) => this.onMessage(false, t, b, true));
+    this.certsSeen = false;
   }
 
   onGap(fromClient: boolean): void {
@@ -84,12 +134,18 @@ export class TlsAnalyzer implements StreamAnalyzer {
     else this.server = null;
   }
 
-  private onMessage(fromClient: boolean, type: number, body: Buffer): void {
+  private onMessage(fromClient: boolean, type: number, body: Buffer, decrypted = false): void {
+    // After a ChangeCipherSpec the only plaintext handshake messages are the second
+    // ClientHello / ServerHello of a TLS 1.3 HelloRetryRequest exchange (middlebox
+    // compatibility mode); in TLS <= 1.2 what follows is ciphertext. The hello parsers
+    // validate their whole structure, so only a Certificate is refused there.
+    const reader = fromClient ? this.client : this.server;
+    if (!decrypted && reader?.ccsSeen && type === HANDSHAKE_CERTIFICATE) return;
     if (fromClient) {
-      if (type === HANDSHAKE_CLIENT_HELLO && this.ch === undefined) this.onClientHello(body);
+      if (type === HANDSHAKE_CLIENT_HELLO && this.clientHellos < MAX_HELLOS) this.onClientHello(body);
       return;
     }
-    if (type === HANDSHAKE_SERVER_HELLO && !this.sessionEmitted) this.onServerHello(body);
+    if (type === HANDSHAKE_SERVER_HELLO && this.serverHellos < MAX_HELLOS) this.onServerHello(body);
     else if (type === HANDSHAKE_CERTIFICATE && !this.certsSeen) this.onCertificate(body);
   }
 
@@ -106,17 +162,24 @@ export class TlsAnalyzer implements StreamAnalyzer {
   private onClientHello(body: Buffer): void {
     const ch = parseClientHello(body);
     if (ch === undefined) return;
-    this.ch = ch;
+    this.clientHellos++;
+    if (this.keyLog !== undefined && this.keyLog.size > 0 && body.length >= 34) {
+      this.clientRandom = Buffer.from(body.subarray(2, 34));
+    }
     const j3 = ja3(ch);
     const j4 = ja4(ch, "t");
-    const rec = this.st.record;
-    if (ch.serverName !== undefined) rec.tls_server_name = ch.serverName;
-    rec.ja4 = j4.ja4;
-    rec.ja4_r = j4.ja4_r;
-    rec.ja4_o = j4.ja4_o;
-    rec.ja4_ro = j4.ja4_ro;
-    rec.ja3 = j3.ja3;
-    rec.ja3_full = j3.ja3_full;
+    if (this.ch === undefined) {
+      // The connection record describes the first ClientHello, as the reference tool does.
+      this.ch = ch;
+      const rec = this.st.record;
+      if (ch.serverName !== undefined) rec.tls_server_name = ch.serverName;
+      rec.ja4 = j4.ja4;
+      rec.ja4_r = j4.ja4_r;
+      rec.ja4_o = j4.ja4_o;
+      rec.ja4_ro = j4.ja4_ro;
+      rec.ja3 = j3.ja3;
+      rec.ja3_full = j3.ja3_full;
+    }
 
     const fields = this.baseFields();
     fields.ja3 = j3.ja3;
@@ -146,16 +209,22 @@ export class TlsAnalyzer implements StreamAnalyzer {
   private onServerHello(body: Buffer): void {
     const sh = parseServerHello(body);
     if (sh === undefined) return;
-    this.sessionEmitted = true;
+    this.serverHellos++;
     const j3s = ja3s(sh);
     const j4s = ja4s(sh, "t");
-    const rec = this.st.record;
-    rec.ja4s = j4s.ja4s;
-    rec.ja4s_r = j4s.ja4s_r;
-    rec.ja3s = j3s.ja3s;
-    rec.ja3s_full = j3s.ja3s_full;
+    if (!this.sessionEmitted) {
+      this.sessionEmitted = true;
+      const rec = this.st.record;
+      rec.ja4s = j4s.ja4s;
+      rec.ja4s_r = j4s.ja4s_r;
+      rec.ja3s = j3s.ja3s;
+      rec.ja3s_full = j3s.ja3s_full;
+    }
     // TLS 1.3 encrypts the certificate: nothing more to read from the server.
-    if (sh.selectedVersion === 0x0304) this.certsSeen = true;
+    if (sh.selectedVersion === 0x0304 && !sh.isHelloRetryRequest) {
+      this.certsSeen = true;
+      this.armDecryption(sh.cipherSuite);
+    }
 
     const fields = this.baseFields();
     fields.ja3s = j3s.ja3s;
@@ -177,6 +246,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       fields.ja4l_client_ttl = String(flow.synTtl);
     }
     fields.ja3s_full = j3s.ja3s_full;
+    if (sh.isHelloRetryRequest) fields.hello_retry_request = "true";
     this.ctx.emit(flow, "tls_session", SEVERITY_WARNING, fields);
   }
 
