@@ -6,6 +6,7 @@ import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../decode/
 import type { Flow } from "../flow/flow.js";
 import { type FlowEndReason, FlowTable, type FlowTableOptions } from "../flow/flow-table.js";
 import { Counters } from "../util/counters.js";
+import { QuicAnalyzer } from "./analyzers/quic.js";
 import { TlsAnalyzer } from "./analyzers/tls.js";
 import type { DeckyMap } from "./decky-map.js";
 import { type AnalyzerContext, FlowState } from "./flow-state.js";
@@ -103,11 +104,16 @@ export class SnifferEngine implements AnalyzerContext {
       flow.bytes += p.payloadLen;
       this.handleTcp(flow, st, fromClient);
     } else {
-      if (flow.state === null) flow.state = new FlowState(flow, decky ?? flow.serverAddr);
+      let st = flow.state as FlowState | null;
+      if (st === null) {
+        st = new FlowState(flow, decky ?? flow.serverAddr);
+        flow.state = st;
+      }
       flow.packets++;
       flow.bytes += p.payloadLen;
       if (fromClient) flow.packetsToServer++;
       else flow.packetsToClient++;
+      if (p.payloadLen > 0) this.handleUdpPayload(st, fromClient);
     }
   }
 
@@ -176,6 +182,18 @@ export class SnifferEngine implements AnalyzerContext {
     }
   }
 
+  private handleUdpPayload(st: FlowState, fromClient: boolean): void {
+    const p = this.pkt;
+    if (st.quic === undefined) {
+      // Decided on the client's first datagram: a QUIC Initial, or not QUIC at all.
+      if (!fromClient) return;
+      st.quic = QuicAnalyzer.accepts(p.buf, p.payloadOff, p.payloadLen)
+        ? new QuicAnalyzer(st, this, this.stats)
+        : null;
+    }
+    if (st.quic !== null && !st.quic.finished) st.quic.onDatagram(fromClient, p.buf, p.payloadOff, p.payloadLen);
+  }
+
   private attachAnalyzers(st: FlowState): void {
     st.analyzers.push(new TlsAnalyzer(st, this, this.opts.keyLog));
   }
@@ -207,6 +225,7 @@ export class SnifferEngine implements AnalyzerContext {
     }
     flow.releaseBuffers();
     st.analyzers.length = 0;
+    st.quic = null;
     if (this.opts.onFlowRecord !== undefined && hasFingerprint(st.record)) {
       this.records++;
       this.opts.onFlowRecord(st.record, flow);

@@ -1,4 +1,5 @@
 import type { Flow } from "../flow/flow.js";
+import type { QuicAnalyzer } from "./analyzers/quic.js";
 import type { StreamSink } from "../flow/reassembly.js";
 import type { Ja4Record } from "./ja4-record.js";
 import type { Observation } from "./observation.js";
@@ -22,6 +23,8 @@ export interface StreamAnalyzer {
 export class FlowState implements StreamSink {
   readonly record: Ja4Record;
   analyzers: StreamAnalyzer[] = [];
+  /** UDP: the QUIC analyzer, null once the flow is known not to be QUIC, undefined before. */
+  quic: QuicAnalyzer | null | undefined = undefined;
   /** Which direction the reassembler is delivering to (set before each add). */
   deliveringFromClient = true;
   /** Observations emitted for this flow (for the summary). */

@@ -1,0 +1,66 @@
+import { isQuicInitial, QuicClientHelloExtractor } from "../../fingerprint/quic/quic-client-hello.js";
+import { ja3, ja4, parseClientHello } from "../../fingerprint/tls/index.js";
+import type { Counters } from "../../util/counters.js";
+import type { AnalyzerContext, FlowState } from "../flow-state.js";
+import { SEVERITY_INFO } from "../observation.js";
+import { alpnText, decimalList, hexList, tlsVersionName } from "./tls-fields.js";
+
+/**
+ * QUIC over one UDP flow: the client's Initial packets are decrypted (RFC 9001/9369),
+ * the ClientHello is reassembled from CRYPTO frames and fingerprinted as JA4 "q":
+ * a quic_client_hello observation and the connection record's ja4/SNI.
+ */
+export class QuicAnalyzer {
+  private readonly extractor: QuicClientHelloExtractor;
+
+  constructor(
+    private readonly st: FlowState,
+    private readonly ctx: AnalyzerContext,
+    counters: Counters,
+  ) {
+    this.extractor = new QuicClientHelloExtractor(counters);
+  }
+
+  /** Only a client datagram starting with a QUIC Initial makes a flow worth an analyzer. */
+  static accepts(buf: Buffer, off: number, len: number): boolean {
+    return isQuicInitial(buf, off, len);
+  }
+
+  get finished(): boolean {
+    return this.extractor.done;
+  }
+
+  onDatagram(fromClient: boolean, buf: Buffer, off: number, len: number): void {
+    const msg = this.extractor.pushDatagram(buf, off, len, fromClient);
+    if (msg === undefined || msg.length < 4) return;
+    const ch = parseClientHello(msg.subarray(4));
+    if (ch === undefined) return;
+    const j4 = ja4(ch, "q");
+    const j3 = ja3(ch);
+    const rec = this.st.record;
+    if (ch.serverName !== undefined) rec.tls_server_name = ch.serverName;
+    rec.ja4 = j4.ja4;
+    rec.ja4_r = j4.ja4_r;
+    rec.ja4_o = j4.ja4_o;
+    rec.ja4_ro = j4.ja4_ro;
+    rec.ja3 = j3.ja3;
+    rec.ja3_full = j3.ja3_full;
+    const f = this.st.flow;
+    this.ctx.emit(f, "quic_client_hello", SEVERITY_INFO, {
+      src_ip: f.clientAddr,
+      src_port: String(f.clientPort),
+      dst_ip: f.serverAddr,
+      dst_port: String(f.serverPort),
+      ja4: j4.ja4,
+      ja3: j3.ja3,
+      tls_version: tlsVersionName(ch.legacyVersion),
+      sni: ch.serverName ?? "",
+      alpn: alpnText(ch.alpn),
+      raw_ciphers: decimalList(ch.cipherSuites),
+      raw_extensions: decimalList(ch.extensionTypes),
+      ja4_r: j4.ja4_r,
+      ja4_o: j4.ja4_o,
+      supported_versions: hexList(ch.supportedVersions),
+    });
+  }
+}
