@@ -15,5 +15,10 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `decnet-sensor read x | head` closes our stdout early: that is a normal end, not a crash.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   await buildProgram().parseAsync(argv);
 }
