@@ -303,10 +303,16 @@ export class PcapngReader {
 
   private decryptionSecrets(buf: Buffer, off: number, len: number): void {
     if (this.onSecrets === undefined) return;
-    if (len < 20) return this.bump("pcapng.block_too_short");
+    if (len < 20) {
+      this.bump("pcapng.block_too_short");
+      return;
+    }
     const secretsType = readU32(buf, off + 8, this.blockLe);
     const secretsLen = readU32(buf, off + 12, this.blockLe);
-    if (secretsLen > len - 20) return this.bump("pcapng.secrets_exceed_block");
+    if (secretsLen > len - 20) {
+      this.bump("pcapng.secrets_exceed_block");
+      return;
+    }
     this.onSecrets(secretsType, Buffer.from(buf.subarray(off + 16, off + 16 + secretsLen)));
   }
 

@@ -25,7 +25,9 @@ interface ReadOptions {
 function positiveInt(name: string, v: string, allowZero = false): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || (!allowZero && n === 0)) {
-    throw new Error(`${name} expects a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(v)}`);
+    throw new Error(
+      `${name} expects a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }
@@ -35,13 +37,34 @@ export function registerReadCommand(program: Command): void {
     .command("read")
     .description("read a pcap/pcapng capture (or - for standard input) and print its fingerprints")
     .argument("<file>", "capture file (format detected by magic number), or - for standard input")
-    .option("-f, --format <format>", "json: one DECNET JSON record per observation; ja4: one record per connection", "json")
-    .option("--decky <IP=NAME>", "analyse only traffic to/from this decky (repeatable)", (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      "-f, --format <format>",
+      "json: one DECNET JSON record per observation; ja4: one record per connection",
+      "json",
+    )
+    .option(
+      "--decky <IP=NAME>",
+      "analyse only traffic to/from this decky (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option("--state-file <path>", "take the deckies from a DECNET decnet-state.json")
-    .option("--dedup-ttl <seconds>", "drop repeated observations within this window of packet time (0 = off)", "0")
-    .option("--reassembly-limit <bytes>", "bytes reassembled per direction of each TCP stream", String(64 * 1024))
+    .option(
+      "--dedup-ttl <seconds>",
+      "drop repeated observations within this window of packet time (0 = off)",
+      "0",
+    )
+    .option(
+      "--reassembly-limit <bytes>",
+      "bytes reassembled per direction of each TCP stream",
+      String(64 * 1024),
+    )
     .option("--max-flows <n>", "hard cap on tracked flows (least recently active evicted)", "131072")
-    .option("--max-buffered <bytes>", "hard cap on out-of-order bytes buffered, all flows together", String(64 * 1024 * 1024))
+    .option(
+      "--max-buffered <bytes>",
+      "hard cap on out-of-order bytes buffered, all flows together",
+      String(64 * 1024 * 1024),
+    )
     .option("--no-progress", "no progress line on standard error")
     .option("--no-summary", "no summary on standard error at the end")
     .addHelpText(
@@ -57,7 +80,9 @@ export function registerReadCommand(program: Command): void {
 
 async function runRead(file: string, opts: ReadOptions): Promise<number> {
   if (opts.format !== "json" && opts.format !== "ja4") {
-    process.stderr.write(`decnet-sensor read: --format must be json or ja4, got ${JSON.stringify(opts.format)}\n`);
+    process.stderr.write(
+      `decnet-sensor read: --format must be json or ja4, got ${JSON.stringify(opts.format)}\n`,
+    );
     return 2;
   }
   let deckies: DeckyMap | undefined;
@@ -71,7 +96,8 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
       else for (const p of opts.decky) deckies.add(p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1));
     }
     dedupTtlS = Number(opts.dedupTtl);
-    if (!Number.isFinite(dedupTtlS) || dedupTtlS < 0) throw new Error(`--dedup-ttl expects seconds ≥ 0, got ${opts.dedupTtl}`);
+    if (!Number.isFinite(dedupTtlS) || dedupTtlS < 0)
+      throw new Error(`--dedup-ttl expects seconds ≥ 0, got ${opts.dedupTtl}`);
     flowTable = {
       reassemblyLimit: positiveInt("--reassembly-limit", opts.reassemblyLimit),
       maxFlows: positiveInt("--max-flows", opts.maxFlows),
@@ -86,7 +112,9 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
     try {
       totalBytes = statSync(file).size;
     } catch (err) {
-      process.stderr.write(`decnet-sensor read: cannot open ${file}: ${(err as NodeJS.ErrnoException).code ?? err}\n`);
+      process.stderr.write(
+        `decnet-sensor read: cannot open ${file}: ${(err as NodeJS.ErrnoException).code ?? err}\n`,
+      );
       return 1;
     }
   }

@@ -36,7 +36,9 @@ const ESCAPE_ALL = /[\\"\]\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
 function escapeChar(c: string): string {
   if (c === "\\" || c === '"' || c === "]") return `\\${c}`;
   const code = c.charCodeAt(0);
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 /** Escapes a structured-data parameter value. */

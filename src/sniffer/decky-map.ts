@@ -36,7 +36,8 @@ export class DeckyMap {
     const m = new DeckyMap();
     for (const p of pairs) {
       const eq = p.indexOf("=");
-      if (eq <= 0 || eq === p.length - 1) throw new Error(`--decky expects IP=NAME, got ${JSON.stringify(p)}`);
+      if (eq <= 0 || eq === p.length - 1)
+        throw new Error(`--decky expects IP=NAME, got ${JSON.stringify(p)}`);
       m.add(p.slice(0, eq).trim(), p.slice(eq + 1).trim());
     }
     return m;

@@ -44,7 +44,8 @@ export class Dedup {
     const key = `${fields.src_ip ?? ""}\u0000${eventType}\u0000${dedupKeyFor(eventType, fields)}`;
     const last = this.seen.get(key);
     if (last !== undefined && tsUs - last < this.ttlUs) return true;
-    if (last !== undefined) this.seen.delete(key); // re-insert to keep insertion order = age
+    if (last !== undefined)
+      this.seen.delete(key); // re-insert to keep insertion order = age
     else if (this.seen.size >= this.maxEntries) {
       const oldest = this.seen.keys().next();
       if (!oldest.done) this.seen.delete(oldest.value);

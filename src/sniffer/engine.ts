@@ -1,8 +1,8 @@
 import type { CapturedFrame } from "../capture/types.js";
 import { formatAddress } from "../decode/address.js";
 import { Decoder } from "../decode/decoder.js";
-import type { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../decode/packet.js";
+import type { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import type { Flow } from "../flow/flow.js";
 import { type FlowEndReason, FlowTable, type FlowTableOptions } from "../flow/flow-table.js";
 import { Counters } from "../util/counters.js";
@@ -191,7 +191,8 @@ export class SnifferEngine implements AnalyzerContext {
         ? new QuicAnalyzer(st, this, this.stats)
         : null;
     }
-    if (st.quic !== null && !st.quic.finished) st.quic.onDatagram(fromClient, p.buf, p.payloadOff, p.payloadLen);
+    if (st.quic !== null && !st.quic.finished)
+      st.quic.onDatagram(fromClient, p.buf, p.payloadOff, p.payloadLen);
   }
 
   private attachAnalyzers(st: FlowState): void {

@@ -1,6 +1,6 @@
 import type { Flow } from "../flow/flow.js";
-import type { QuicAnalyzer } from "./analyzers/quic.js";
 import type { StreamSink } from "../flow/reassembly.js";
+import type { QuicAnalyzer } from "./analyzers/quic.js";
 import type { Ja4Record } from "./ja4-record.js";
 import type { Observation } from "./observation.js";
 

@@ -70,7 +70,15 @@ const KEY_ORDER: (keyof Ja4Record)[] = [
 ];
 
 /** Keys that, when present, make a connection worth a record. */
-const FINGERPRINT_KEYS: (keyof Ja4Record)[] = ["ja4t", "ja4", "ja4s", "tls_certs", "http", "ja4ssh", "ssh_extras"];
+const FINGERPRINT_KEYS: (keyof Ja4Record)[] = [
+  "ja4t",
+  "ja4",
+  "ja4s",
+  "tls_certs",
+  "http",
+  "ja4ssh",
+  "ssh_extras",
+];
 
 export function hasFingerprint(r: Ja4Record): boolean {
   for (const k of FINGERPRINT_KEYS) if (r[k] !== undefined) return true;

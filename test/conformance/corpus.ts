@@ -67,7 +67,9 @@ export interface TsharkStream {
 }
 
 export function loadTshark(dir: string, capture: string): TsharkStream[] {
-  const doc = JSON.parse(readFileSync(join(dir, `${capture}.tshark.json`), "utf8")) as { streams: TsharkStream[] };
+  const doc = JSON.parse(readFileSync(join(dir, `${capture}.tshark.json`), "utf8")) as {
+    streams: TsharkStream[];
+  };
   return doc.streams;
 }
 
@@ -77,7 +79,13 @@ export function captureNames(dir: string, all: string[]): string[] {
 }
 
 /** A connection's identity: transport and both endpoints, client first. */
-export function tupleKey(transport: string, src: string, srcPort: number, dst: string, dstPort: number): string {
+export function tupleKey(
+  transport: string,
+  src: string,
+  srcPort: number,
+  dst: string,
+  dstPort: number,
+): string {
   return `${transport} ${src}:${srcPort} ${dst}:${dstPort}`;
 }
 

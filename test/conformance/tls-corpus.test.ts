@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { corpusDir, skipWithoutCorpus } from "../helpers/shared.js";
 import {
-  captureNames,
   ConnectionIndex,
+  captureNames,
   type EngineRun,
   loadExpected,
   loadTshark,
@@ -45,12 +45,15 @@ describe("TLS conformance (corpus)", { skip: skipWithoutCorpus() }, () => {
         totals.records++;
         const got = ours.find(exp) as Record<string, unknown> | undefined;
         for (const k of TLS_KEYS) {
-          if (exp[k] !== got?.[k]) problems.push(`${name} tcp stream ${exp.stream} ${k}: expected ${exp[k]}, got ${got?.[k]}`);
+          if (exp[k] !== got?.[k])
+            problems.push(`${name} tcp stream ${exp.stream} ${k}: expected ${exp[k]}, got ${got?.[k]}`);
         }
         const ex = x509List(exp);
         const gx = x509List(got);
         if (JSON.stringify(ex) !== JSON.stringify(gx)) {
-          problems.push(`${name} tcp stream ${exp.stream} ja4x: expected ${JSON.stringify(ex)}, got ${JSON.stringify(gx)}`);
+          problems.push(
+            `${name} tcp stream ${exp.stream} ja4x: expected ${JSON.stringify(ex)}, got ${JSON.stringify(gx)}`,
+          );
         }
         if (exp.tls_certs !== undefined && JSON.stringify(exp.tls_certs) !== JSON.stringify(got?.tls_certs)) {
           problems.push(
@@ -59,7 +62,8 @@ describe("TLS conformance (corpus)", { skip: skipWithoutCorpus() }, () => {
         }
         // Addresses of the connection as the reference oriented it.
         for (const k of ["src", "dst", "src_port", "dst_port"] as const) {
-          if (exp[k] !== got?.[k]) problems.push(`${name} tcp stream ${exp.stream} ${k}: expected ${exp[k]}, got ${got?.[k]}`);
+          if (exp[k] !== got?.[k])
+            problems.push(`${name} tcp stream ${exp.stream} ${k}: expected ${exp[k]}, got ${got?.[k]}`);
         }
       }
 
@@ -77,15 +81,27 @@ describe("TLS conformance (corpus)", { skip: skipWithoutCorpus() }, () => {
           if (p["tls.handshake.ja3"] !== undefined) {
             totals.ja3++;
             const o = hellos[ci++];
-            for (const [tk, ok] of [["tls.handshake.ja3", "ja3"], ["tls.handshake.ja3_full", "ja3_full"]] as const) {
-              if (p[tk] !== o?.[ok]) problems.push(`${name} tcp stream ${s.stream} frame ${p.frame} ${ok}: expected ${p[tk]}, got ${o?.[ok]}`);
+            for (const [tk, ok] of [
+              ["tls.handshake.ja3", "ja3"],
+              ["tls.handshake.ja3_full", "ja3_full"],
+            ] as const) {
+              if (p[tk] !== o?.[ok])
+                problems.push(
+                  `${name} tcp stream ${s.stream} frame ${p.frame} ${ok}: expected ${p[tk]}, got ${o?.[ok]}`,
+                );
             }
           }
           if (p["tls.handshake.ja3s"] !== undefined) {
             totals.ja3s++;
             const o = sessions[si++];
-            for (const [tk, ok] of [["tls.handshake.ja3s", "ja3s"], ["tls.handshake.ja3s_full", "ja3s_full"]] as const) {
-              if (p[tk] !== o?.[ok]) problems.push(`${name} tcp stream ${s.stream} frame ${p.frame} ${ok}: expected ${p[tk]}, got ${o?.[ok]}`);
+            for (const [tk, ok] of [
+              ["tls.handshake.ja3s", "ja3s"],
+              ["tls.handshake.ja3s_full", "ja3s_full"],
+            ] as const) {
+              if (p[tk] !== o?.[ok])
+                problems.push(
+                  `${name} tcp stream ${s.stream} frame ${p.frame} ${ok}: expected ${p[tk]}, got ${o?.[ok]}`,
+                );
             }
           }
         }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { type ReassemblyBudget, type StreamSink, StreamReassembler } from "../../src/flow/reassembly.js";
+import { type ReassemblyBudget, StreamReassembler, type StreamSink } from "../../src/flow/reassembly.js";
 
 class Collect implements StreamSink {
   chunks: Buffer[] = [];

@@ -80,7 +80,13 @@ const ACK = 0x10;
 const PSH_ACK = 0x18;
 
 /** A session whose client and server streams are cut into the given pieces and orders. */
-function session(clientStream: Buffer, clientCuts: number[], clientOrder: number[], serverStream: Buffer, serverCut: number): Seg[] {
+function session(
+  clientStream: Buffer,
+  clientCuts: number[],
+  clientOrder: number[],
+  serverStream: Buffer,
+  serverCut: number,
+): Seg[] {
   const segs: Seg[] = [
     { fromClient: true, flags: SYN, seq: CISN },
     { fromClient: false, flags: SYN | ACK, seq: SISN, ack: CISN + 1 },
@@ -94,7 +100,12 @@ function session(clientStream: Buffer, clientCuts: number[], clientOrder: number
   }
   for (const i of clientOrder) {
     const [a, b] = pieces[i];
-    segs.push({ fromClient: true, flags: PSH_ACK, seq: (CISN + 1 + a) >>> 0, payload: clientStream.subarray(a, b) });
+    segs.push({
+      fromClient: true,
+      flags: PSH_ACK,
+      seq: (CISN + 1 + a) >>> 0,
+      payload: clientStream.subarray(a, b),
+    });
   }
   for (let o = 0; o < serverStream.length; o += serverCut) {
     segs.push({
@@ -146,7 +157,9 @@ describe("engine: TLS across segments", () => {
     assert.equal(hello.fields.ja4l_client_ttl, "52");
   });
 
-  test("corpus handshake re-cut: ClientHello out of order, certificate chain over many segments and records", { skip: skipWithoutCorpus() }, async () => {
+  test("corpus handshake re-cut: ClientHello out of order, certificate chain over many segments and records", {
+    skip: skipWithoutCorpus(),
+  }, async () => {
     const dir = corpusDir()!;
     const name = "badcurveball.pcap";
     // Take the two TCP payload streams of the capture as they were sent.
@@ -158,7 +171,9 @@ describe("engine: TLS across segments", () => {
     const d = newDecodedPacket();
     await readCapture(join(dir, name), (f) => {
       if (!p.decode(f, d) || d.payloadLen === 0) return;
-      (d.dstPort === 443 ? client : server).push(Buffer.from(d.buf.subarray(d.payloadOff, d.payloadOff + d.payloadLen)));
+      (d.dstPort === 443 ? client : server).push(
+        Buffer.from(d.buf.subarray(d.payloadOff, d.payloadOff + d.payloadLen)),
+      );
     });
     const clientStream = Buffer.concat(client);
     // Server handshake records re-framed: every record's content re-cut into 200-byte records.
@@ -168,7 +183,8 @@ describe("engine: TLS across segments", () => {
       const type = serverRaw[o];
       const len = serverRaw.readUInt16BE(o + 3);
       const frag = serverRaw.subarray(o + 5, o + 5 + len);
-      if (type === 22) for (let q = 0; q < frag.length; q += 200) reframed.push(record(22, frag.subarray(q, q + 200)));
+      if (type === 22)
+        for (let q = 0; q < frag.length; q += 200) reframed.push(record(22, frag.subarray(q, q + 200)));
       else reframed.push(serverRaw.subarray(o, o + 5 + len));
       o += 5 + len;
     }

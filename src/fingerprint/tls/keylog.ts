@@ -21,7 +21,11 @@ export class TlsKeyLog {
       const line = raw.trim();
       if (line === "" || line.startsWith("#")) continue;
       const parts = line.split(/\s+/);
-      if (parts.length !== 3 || !/^[0-9a-fA-F]{64}$/.test(parts[1]) || !/^(?:[0-9a-fA-F]{2})+$/.test(parts[2])) {
+      if (
+        parts.length !== 3 ||
+        !/^[0-9a-fA-F]{64}$/.test(parts[1]) ||
+        !/^(?:[0-9a-fA-F]{2})+$/.test(parts[2])
+      ) {
         this.ignored++;
         continue;
       }

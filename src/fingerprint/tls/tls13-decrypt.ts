@@ -12,13 +12,18 @@ interface SuiteParams {
 }
 
 const SUITES: Record<number, SuiteParams> = {
-  0x1301: { hash: "sha256", keyLen: 16, cipher: "aes-128-gcm" },
-  0x1302: { hash: "sha384", keyLen: 32, cipher: "aes-256-gcm" },
-  0x1303: { hash: "sha256", keyLen: 32, cipher: "chacha20-poly1305" },
+  4865: { hash: "sha256", keyLen: 16, cipher: "aes-128-gcm" },
+  4866: { hash: "sha384", keyLen: 32, cipher: "aes-256-gcm" },
+  4867: { hash: "sha256", keyLen: 32, cipher: "chacha20-poly1305" },
 };
 
 /** HKDF-Expand-Label(secret, label, "", length) of RFC 8446 §7.1. */
-export function hkdfExpandLabel(hash: "sha256" | "sha384", secret: Buffer, label: string, length: number): Buffer {
+export function hkdfExpandLabel(
+  hash: "sha256" | "sha384",
+  secret: Buffer,
+  label: string,
+  length: number,
+): Buffer {
   const full = Buffer.from(`tls13 ${label}`, "latin1");
   const info = Buffer.alloc(2 + 1 + full.length + 1);
   info.writeUInt16BE(length, 0);
@@ -75,9 +80,12 @@ export class Tls13RecordOpener {
     }
     this.seq++;
     try {
-      const d = createDecipheriv(this.params.cipher, this.key, nonce, { authTagLength: 16 } as never) as ReturnType<
-        typeof createDecipheriv
-      > & { setAuthTag(t: Buffer): void; setAAD(a: Buffer, o?: unknown): void };
+      const d = createDecipheriv(this.params.cipher, this.key, nonce, {
+        authTagLength: 16,
+      } as never) as ReturnType<typeof createDecipheriv> & {
+        setAuthTag(t: Buffer): void;
+        setAAD(a: Buffer, o?: unknown): void;
+      };
       d.setAAD(header, { plaintextLength: body.length - 16 });
       d.setAuthTag(body.subarray(body.length - 16));
       const plain = Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]);

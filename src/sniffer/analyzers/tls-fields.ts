@@ -7,12 +7,12 @@ import type { ClientHello } from "../../fingerprint/tls/index.js";
 import type { X509Rdn } from "../../fingerprint/tls/x509.js";
 
 const VERSION_NAMES: Record<number, string> = {
-  0x0200: "SSL 2.0",
-  0x0300: "SSL 3.0",
-  0x0301: "TLS 1.0",
-  0x0302: "TLS 1.1",
-  0x0303: "TLS 1.2",
-  0x0304: "TLS 1.3",
+  512: "SSL 2.0",
+  768: "SSL 3.0",
+  769: "TLS 1.0",
+  770: "TLS 1.1",
+  771: "TLS 1.2",
+  772: "TLS 1.3",
 };
 
 /** "TLS 1.2", or "0x7f1c" for versions without a name (DECNET's form). */

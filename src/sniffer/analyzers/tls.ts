@@ -18,8 +18,8 @@ import {
 import type { TlsKeyLog } from "../../fingerprint/tls/keylog.js";
 import { TlsRecordSplitter } from "../../fingerprint/tls/record-splitter.js";
 import { Tls13RecordOpener } from "../../fingerprint/tls/tls13-decrypt.js";
-import type { X509Entry } from "../ja4-record.js";
 import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
+import type { X509Entry } from "../ja4-record.js";
 import { SEVERITY_INFO, SEVERITY_WARNING } from "../observation.js";
 import {
   alpnText,
@@ -76,7 +76,9 @@ export class TlsAnalyzer implements StreamAnalyzer {
     // Both directions past their handshake (encrypted, or given up): nothing left to read.
     const c = this.client;
     const sv = this.server;
-    return c !== null && sv !== null && !c.active && c.state !== "not_tls" && !sv.active && sv.state !== "not_tls";
+    return (
+      c !== null && sv !== null && !c.active && c.state !== "not_tls" && !sv.active && sv.state !== "not_tls"
+    );
   }
 
   onData(fromClient: boolean, buf: Buffer, off: number, len: number): void {
@@ -118,7 +120,8 @@ export class TlsAnalyzer implements StreamAnalyzer {
   }
 
   private armDecryption(cipherSuite: number): void {
-    if (this.keyLog === undefined || this.clientRandom === undefined || this.serverRecords === undefined) return;
+    if (this.keyLog === undefined || this.clientRandom === undefined || this.serverRecords === undefined)
+      return;
     const secret = this.keyLog.secret(this.clientRandom, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
     if (secret === undefined) return;
     this.opener = Tls13RecordOpener.create(cipherSuite, secret);

@@ -1,0 +1,86 @@
+/** TLS extension type code points used by the parsers and fingerprints (IANA registry). */
+export const EXT_SERVER_NAME = 0x0000;
+export const EXT_SUPPORTED_GROUPS = 0x000a;
+export const EXT_EC_POINT_FORMATS = 0x000b;
+export const EXT_SIGNATURE_ALGORITHMS = 0x000d;
+export const EXT_ALPN = 0x0010;
+export const EXT_SESSION_TICKET = 0x0023;
+export const EXT_PRE_SHARED_KEY = 0x0029;
+export const EXT_EARLY_DATA = 0x002a;
+export const EXT_SUPPORTED_VERSIONS = 0x002b;
+export const EXT_PSK_KEY_EXCHANGE_MODES = 0x002d;
+export const EXT_KEY_SHARE = 0x0033;
+
+/** Extensions accepted in one hello; the 16-bit block holds at most 16,384 empty ones anyway. */
+export const MAX_EXTENSIONS = 16384;
+
+/** One extension: its type and a view of its data (aliases the hello body). */
+export interface TlsExtension {
+  type: number;
+  data: Buffer;
+}
+
+/**
+ * Parses an extensions block `extensions<0..2^16-1>` starting at `off` (the 2-byte length).
+ * Returns the list in wire order, or undefined when a length runs past `end`. An absent
+ * block (off === end) is an empty list. Bytes after the block are left to the caller.
+ */
+export function parseExtensionBlock(buf: Buffer, off: number, end: number): TlsExtension[] | undefined {
+  const out: TlsExtension[] = [];
+  if (off === end) return out;
+  if (off + 2 > end) return undefined;
+  const blockEnd = off + 2 + buf.readUInt16BE(off);
+  if (blockEnd > end) return undefined;
+  let p = off + 2;
+  while (p < blockEnd) {
+    if (p + 4 > blockEnd) return undefined;
+    const type = buf.readUInt16BE(p);
+    const len = buf.readUInt16BE(p + 2);
+    p += 4;
+    if (p + len > blockEnd) return undefined;
+    out.push({ type, data: buf.subarray(p, p + len) });
+    p += len;
+  }
+  return out;
+}
+
+/** Where the extension block of `parseExtensionBlock` ends (for trailing-byte checks). */
+export function extensionBlockEnd(buf: Buffer, off: number, end: number): number {
+  if (off + 2 > end) return off;
+  return off + 2 + buf.readUInt16BE(off);
+}
+
+/** Reads a vector of 16-bit values with a `lenBytes`-byte length prefix filling all of `data`. */
+export function readU16List(data: Buffer, lenBytes: 1 | 2): number[] | undefined {
+  if (data.length < lenBytes) return undefined;
+  const len = lenBytes === 1 ? data[0] : data.readUInt16BE(0);
+  if (len !== data.length - lenBytes || len % 2 !== 0) return undefined;
+  const out: number[] = [];
+  for (let p = lenBytes; p < data.length; p += 2) out.push(data.readUInt16BE(p));
+  return out;
+}
+
+/** Reads a vector of 8-bit values with a 1-byte length prefix filling all of `data`. */
+export function readU8List(data: Buffer): number[] | undefined {
+  if (data.length < 1 || data[0] !== data.length - 1) return undefined;
+  const out: number[] = [];
+  for (let p = 1; p < data.length; p++) out.push(data[p]);
+  return out;
+}
+
+/**
+ * Reads an ALPN ProtocolNameList (RFC 7301 §3.1): 2-byte list length, then 1-byte-length
+ * names. Names are raw bytes (views): ALPN identifiers are opaque and can be non-ASCII.
+ */
+export function readAlpnList(data: Buffer): Buffer[] | undefined {
+  if (data.length < 2 || data.readUInt16BE(0) !== data.length - 2) return undefined;
+  const out: Buffer[] = [];
+  let p = 2;
+  while (p < data.length) {
+    const n = data[p];
+    if (p + 1 + n > data.length) return undefined;
+    out.push(data.subarray(p + 1, p + 1 + n));
+    p += 1 + n;
+  }
+  return out;
+}

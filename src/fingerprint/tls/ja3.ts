@@ -1,0 +1,50 @@
+import type { ClientHello } from "./client-hello.js";
+import { isGrease } from "./grease.js";
+import { md5Hex } from "./hash.js";
+import type { ServerHello } from "./server-hello.js";
+
+export interface Ja3 {
+  /** MD5 of ja3_full, lowercase hex. */
+  ja3: string;
+  /** "version,ciphers,extensions,groups,point_formats", decimal values joined by "-". */
+  ja3_full: string;
+}
+
+export interface Ja3s {
+  ja3s: string;
+  /** "version,cipher,extensions". */
+  ja3s_full: string;
+}
+
+function join(values: readonly number[] | undefined, dropGrease: boolean): string {
+  if (values === undefined) return "";
+  let s = "";
+  for (const v of values) {
+    if (dropGrease && isGrease(v)) continue;
+    s += s.length === 0 ? String(v) : `-${v}`;
+  }
+  return s;
+}
+
+/**
+ * JA3 (Salesforce) as tshark 4.0 computes `tls.handshake.ja3`: the legacy version field
+ * (never supported_versions), ciphers, extension types, supported groups with GREASE
+ * removed, EC point formats as sent. Chrome shuffles its extension order (since v110),
+ * so its JA3 changes per connection while its JA4 does not.
+ */
+export function ja3(ch: ClientHello): Ja3 {
+  const full = [
+    String(ch.legacyVersion),
+    join(ch.cipherSuites, true),
+    join(ch.extensionTypes, true),
+    join(ch.supportedGroups, true),
+    join(ch.ecPointFormats, false),
+  ].join(",");
+  return { ja3: md5Hex(full), ja3_full: full };
+}
+
+/** JA3S as tshark 4.0 computes `tls.handshake.ja3s`: legacy version, cipher, extension types. */
+export function ja3s(sh: ServerHello): Ja3s {
+  const full = `${sh.legacyVersion},${sh.cipherSuite},${join(sh.extensionTypes, true)}`;
+  return { ja3s: md5Hex(full), ja3s_full: full };
+}
