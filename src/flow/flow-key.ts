@@ -1,69 +1,167 @@
+import { formatAddress } from "../decode/address.js";
 import type { DecodedPacket } from "../decode/packet.js";
 
 /**
- * Canonical flow key of a decoded packet, the same for both directions: the two
- * endpoints in a fixed order (lower address/port first), plus protocol and tunnel.
- * Built with one String.fromCharCode call over 16-bit units — no decimal formatting,
- * one small string per packet.
- *
- * `srcIsLow` reports whether the packet's source is the first endpoint of the key.
+ * The canonical identity of a flow, the same for both directions: protocol, tunnel
+ * context and the two endpoints in a fixed order (lower address/port first). Held as
+ * numbers — an IPv4 address is one uint32, an IPv6 address four — so looking a packet
+ * up allocates nothing.
  */
-export interface FlowKeyResult {
-  key: string;
-  srcIsLow: boolean;
+export class FlowKey {
+  protocol = 0;
+  tunnelKey = 0;
+  ipVersion: 4 | 6 = 4;
+  /** Low endpoint address words (IPv4: a0 only) and port. */
+  a0 = 0;
+  a1 = 0;
+  a2 = 0;
+  a3 = 0;
+  aPort = 0;
+  /** High endpoint. */
+  b0 = 0;
+  b1 = 0;
+  b2 = 0;
+  b3 = 0;
+  bPort = 0;
+  /** Whether the packet's source is the low endpoint. */
+  srcIsLow = true;
+  hash = 0;
+
+  /** Fills the key from a decoded TCP/UDP packet. */
+  fromPacket(p: DecodedPacket): void {
+    const b = p.buf;
+    this.protocol = p.protocol;
+    this.tunnelKey = p.tunnelKey;
+    this.ipVersion = p.ipVersion;
+    let s0: number;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let d0: number;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
+    if (p.ipVersion === 4) {
+      s0 = b.readUInt32BE(p.srcOff);
+      d0 = b.readUInt32BE(p.dstOff);
+    } else {
+      const so = p.srcOff;
+      const dof = p.dstOff;
+      s0 = b.readUInt32BE(so);
+      s1 = b.readUInt32BE(so + 4);
+      s2 = b.readUInt32BE(so + 8);
+      s3 = b.readUInt32BE(so + 12);
+      d0 = b.readUInt32BE(dof);
+      d1 = b.readUInt32BE(dof + 4);
+      d2 = b.readUInt32BE(dof + 8);
+      d3 = b.readUInt32BE(dof + 12);
+    }
+    const c =
+      s0 !== d0
+        ? s0 - d0
+        : s1 !== d1
+          ? s1 - d1
+          : s2 !== d2
+            ? s2 - d2
+            : s3 !== d3
+              ? s3 - d3
+              : p.srcPort - p.dstPort;
+    const srcLow = c <= 0;
+    this.srcIsLow = srcLow;
+    if (srcLow) {
+      this.a0 = s0;
+      this.a1 = s1;
+      this.a2 = s2;
+      this.a3 = s3;
+      this.aPort = p.srcPort;
+      this.b0 = d0;
+      this.b1 = d1;
+      this.b2 = d2;
+      this.b3 = d3;
+      this.bPort = p.dstPort;
+    } else {
+      this.a0 = d0;
+      this.a1 = d1;
+      this.a2 = d2;
+      this.a3 = d3;
+      this.aPort = p.dstPort;
+      this.b0 = s0;
+      this.b1 = s1;
+      this.b2 = s2;
+      this.b3 = s3;
+      this.bPort = p.srcPort;
+    }
+    let h = mix(0x9e3779b9 ^ this.protocol ^ (this.tunnelKey << 8), this.a0);
+    h = mix(h, this.b0);
+    h = mix(h, (this.aPort << 16) | this.bPort);
+    if (p.ipVersion === 6) {
+      h = mix(h, this.a1 ^ this.b1);
+      h = mix(h, this.a2 ^ this.b2);
+      h = mix(h, this.a3 ^ this.b3);
+    }
+    this.hash = fmix(h);
+  }
+
+  /** Does this key identify `f`? */
+  matches(f: FlowKey): boolean {
+    return (
+      f.a0 === this.a0 &&
+      f.b0 === this.b0 &&
+      f.aPort === this.aPort &&
+      f.bPort === this.bPort &&
+      f.protocol === this.protocol &&
+      f.tunnelKey === this.tunnelKey &&
+      f.ipVersion === this.ipVersion &&
+      f.a1 === this.a1 &&
+      f.b1 === this.b1 &&
+      f.a2 === this.a2 &&
+      f.b2 === this.b2 &&
+      f.a3 === this.a3 &&
+      f.b3 === this.b3
+    );
+  }
+
+  copyFrom(k: FlowKey): void {
+    this.protocol = k.protocol;
+    this.tunnelKey = k.tunnelKey;
+    this.ipVersion = k.ipVersion;
+    this.a0 = k.a0;
+    this.a1 = k.a1;
+    this.a2 = k.a2;
+    this.a3 = k.a3;
+    this.aPort = k.aPort;
+    this.b0 = k.b0;
+    this.b1 = k.b1;
+    this.b2 = k.b2;
+    this.b3 = k.b3;
+    this.bPort = k.bPort;
+    this.srcIsLow = k.srcIsLow;
+    this.hash = k.hash;
+  }
+
+  /** Text of endpoint `which` (0 = low, 1 = high): IPv4 dotted quad or RFC 5952 IPv6. */
+  addressText(which: 0 | 1): string {
+    const w0 = which === 0 ? this.a0 : this.b0;
+    if (this.ipVersion === 4) return `${w0 >>> 24}.${(w0 >>> 16) & 0xff}.${(w0 >>> 8) & 0xff}.${w0 & 0xff}`;
+    const bytes = Buffer.alloc(16);
+    bytes.writeUInt32BE(w0, 0);
+    bytes.writeUInt32BE(which === 0 ? this.a1 : this.b1, 4);
+    bytes.writeUInt32BE(which === 0 ? this.a2 : this.b2, 8);
+    bytes.writeUInt32BE(which === 0 ? this.a3 : this.b3, 12);
+    return formatAddress(bytes, 0, 6);
+  }
 }
 
-export function computeFlowKey(p: DecodedPacket, out: FlowKeyResult): void {
-  const b = p.buf;
-  const t = p.tunnelKey >>> 0;
-  if (p.ipVersion === 4) {
-    const s = b.readUInt32BE(p.srcOff);
-    const d = b.readUInt32BE(p.dstOff);
-    const srcLow = s < d || (s === d && p.srcPort <= p.dstPort);
-    const lo = srcLow ? s : d;
-    const hi = srcLow ? d : s;
-    const lp = srcLow ? p.srcPort : p.dstPort;
-    const hp = srcLow ? p.dstPort : p.srcPort;
-    out.srcIsLow = srcLow;
-    out.key = String.fromCharCode(
-      p.protocol,
-      t >>> 16,
-      t & 0xffff,
-      lo >>> 16,
-      lo & 0xffff,
-      lp,
-      hi >>> 16,
-      hi & 0xffff,
-      hp,
-    );
-    return;
-  }
-  const c = b.compare(b, p.dstOff, p.dstOff + 16, p.srcOff, p.srcOff + 16);
-  const srcLow = c < 0 || (c === 0 && p.srcPort <= p.dstPort);
-  const lo = srcLow ? p.srcOff : p.dstOff;
-  const hi = srcLow ? p.dstOff : p.srcOff;
-  out.srcIsLow = srcLow;
-  out.key = String.fromCharCode(
-    p.protocol | 0x100, // distinguishes v6 keys from v4 keys
-    t >>> 16,
-    t & 0xffff,
-    b.readUInt16BE(lo),
-    b.readUInt16BE(lo + 2),
-    b.readUInt16BE(lo + 4),
-    b.readUInt16BE(lo + 6),
-    b.readUInt16BE(lo + 8),
-    b.readUInt16BE(lo + 10),
-    b.readUInt16BE(lo + 12),
-    b.readUInt16BE(lo + 14),
-    srcLow ? p.srcPort : p.dstPort,
-    b.readUInt16BE(hi),
-    b.readUInt16BE(hi + 2),
-    b.readUInt16BE(hi + 4),
-    b.readUInt16BE(hi + 6),
-    b.readUInt16BE(hi + 8),
-    b.readUInt16BE(hi + 10),
-    b.readUInt16BE(hi + 12),
-    b.readUInt16BE(hi + 14),
-    srcLow ? p.dstPort : p.srcPort,
-  );
+function mix(h: number, v: number): number {
+  h ^= Math.imul(v, 0xcc9e2d51);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -1,7 +1,6 @@
-import { formatAddress } from "../decode/address.js";
 import type { DecodedPacket } from "../decode/packet.js";
 import { Flow } from "./flow.js";
-import { computeFlowKey, type FlowKeyResult } from "./flow-key.js";
+import { FlowKey } from "./flow-key.js";
 import type { ReassemblyBudget } from "./reassembly.js";
 
 export interface FlowTableOptions {
@@ -11,11 +10,16 @@ export interface FlowTableOptions {
   maxBufferedBytes: number;
   /** Bytes reassembled per direction (handshakes only). */
   reassemblyLimit: number;
-  /** Idle timeouts on packet time (µs). */
+  /** Idle timeout (µs of packet time) of a TCP flow that carried payload. */
   tcpIdleUs: number;
+  /** Idle timeout of a UDP flow. */
   udpIdleUs: number;
-  /** How long a closed (FIN/RST) flow lingers; the shortest timeout in use. */
-  closedLingerUs: number;
+  /**
+   * Idle timeout of a TCP flow without payload yet (a scan probe, a handshake) and of a
+   * closed one (FIN/RST seen; it lingers to absorb late packets). Short, so a flood of
+   * spoofed SYNs costs little memory for little time.
+   */
+  shortIdleUs: number;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
@@ -24,28 +28,43 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   reassemblyLimit: 64 * 1024,
   tcpIdleUs: 120_000_000,
   udpIdleUs: 60_000_000,
-  closedLingerUs: 30_000_000,
+  shortIdleUs: 15_000_000,
 };
 
 export type FlowEndReason = "fin" | "rst" | "idle" | "evicted" | "shutdown";
 
+/** LRU list (= timeout class) of a flow. */
+export const LRU_TCP = 0;
+export const LRU_UDP = 1;
+export const LRU_SHORT = 2;
+const CLASSES = 3;
+
 /**
  * Bidirectional flow table keyed by the canonical 5-tuple (+ tunnel context).
  *
- * Bounds: at most `maxFlows` flows (LRU eviction) and `maxBufferedBytes` of
- * out-of-order copies (LRU flows are evicted until under the cap). Idle flows are
- * swept on packet time. The LRU list is intrusive (prev/next on the flow), so a
- * packet's "touch" costs two pointer moves and no allocation.
+ * Bounds: at most `maxFlows` flows (the least recently active is evicted) and
+ * `maxBufferedBytes` of out-of-order copies (LRU flows are evicted until under the cap).
+ * Flows sit in one intrusive LRU list per timeout class, each in last-activity order,
+ * so the idle sweep stops at the first live flow of each list and a packet's "touch"
+ * costs a few pointer moves and no allocation.
  */
 export class FlowTable {
   readonly opts: FlowTableOptions;
   readonly budget: ReassemblyBudget;
-  private readonly map = new Map<string, Flow>();
-  private head: Flow | null = null; // least recently active
-  private tail: Flow | null = null; // most recently active
+  /** Open hash table: bucket heads, chained through Flow.hnext; 2+ buckets per allowed flow. */
+  private readonly buckets: (Flow | null)[];
+  private readonly mask: number;
+  private count = 0;
+  private readonly heads: (Flow | null)[] = [null, null, null]; // least recently active
+  private readonly tails: (Flow | null)[] = [null, null, null]; // most recently active
+  private readonly idleUs: number[];
   private tcpStreams = 0;
   private udpStreams = 0;
-  private readonly keyOut: FlowKeyResult = { key: "", srcIsLow: true };
+  private readonly probe = new FlowKey();
+  /** Ended flows kept for reuse (at most maxFlows). Nobody may hold a flow past its end. */
+  private readonly pool: Flow[] = [];
+  /** The flow of the packet being processed (spared by buffer reclaim). */
+  private current: Flow | null = null;
   /** Set by `lookup`: whether the packet travels client → server. */
   fromClient = true;
   flowsCreated = 0;
@@ -56,11 +75,16 @@ export class FlowTable {
     private readonly onEnd: (flow: Flow, reason: FlowEndReason) => void,
   ) {
     this.opts = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...opts };
-    this.budget = { used: 0, max: this.opts.maxBufferedBytes };
+    this.budget = { used: 0, max: this.opts.maxBufferedBytes, reclaim: (bytes) => this.reclaim(bytes) };
+    this.idleUs = [this.opts.tcpIdleUs, this.opts.udpIdleUs, this.opts.shortIdleUs];
+    let n = 1024;
+    while (n < this.opts.maxFlows * 2 && n < 1 << 24) n *= 2;
+    this.buckets = new Array<Flow | null>(n).fill(null);
+    this.mask = n - 1;
   }
 
   get size(): number {
-    return this.map.size;
+    return this.count;
   }
 
   /**
@@ -68,64 +92,132 @@ export class FlowTable {
    * `serverHint` (optional) says which side is the decky: "src", "dst" or undefined.
    */
   lookup(p: DecodedPacket, serverHint?: "src" | "dst"): Flow {
-    computeFlowKey(p, this.keyOut);
-    const key = this.keyOut.key;
-    const srcIsLow = this.keyOut.srcIsLow;
-    let flow = this.map.get(key);
-    if (flow === undefined) {
-      flow = this.create(p, key, srcIsLow, serverHint);
-    } else {
-      this.unlink(flow);
+    const k = this.probe;
+    k.fromPacket(p);
+    const srcIsLow = k.srcIsLow;
+    let flow = this.buckets[k.hash & this.mask];
+    while (flow !== null && !k.matches(flow.key)) flow = flow.hnext;
+    if (flow === null) {
+      flow = this.create(p, k, serverHint);
+      flow.queuedTsUs = p.tsUs;
+      this.append(flow);
     }
-    this.append(flow);
+    // No relinking here: a packet only refreshes lastTsUs. The sweep re-queues a flow
+    // whose lastTsUs moved on when it reaches the head ("second chance"), so a packet
+    // touches one flow object instead of three.
     this.fromClient = srcIsLow === flow.clientIsLow;
     flow.lastTsUs = p.tsUs;
+    this.current = flow;
     return flow;
   }
 
-  /** Ends a flow now (FIN/RST handled by the engine). */
+  /** Moves a flow to another timeout class (payload seen, or closed). */
+  setClass(flow: Flow, cls: number): void {
+    if (flow.lruClass === cls || !flow.live) return;
+    this.unlink(flow);
+    flow.lruClass = cls;
+    flow.queuedTsUs = flow.lastTsUs;
+    this.append(flow);
+  }
+
+  /** Ends a flow now. */
   end(flow: Flow, reason: FlowEndReason): void {
-    if (this.map.get(flow.key) !== flow) return;
-    this.map.delete(flow.key);
+    if (!flow.live) return;
+    flow.live = false;
+    this.removeFromBucket(flow);
     this.unlink(flow);
     flow.releaseBuffers();
     this.onEnd(flow, reason);
+    // Recycle the object; bounded like the table itself.
+    flow.state = null;
+    if (this.pool.length < this.opts.maxFlows) this.pool.push(flow);
   }
 
-  /** Ends flows idle longer than their timeout at packet time `nowUs`. */
+  /**
+   * Ends flows idle longer than their class's timeout at packet time `nowUs`. Each list
+   * is ordered by queuedTsUs (the flow's activity when it was last queued); a flow seen
+   * since is moved to the tail with its current activity instead of being ended.
+   */
   sweepIdle(nowUs: number): void {
-    // The list is in last-activity order and no flow's timeout is shorter than
-    // `minIdle`, so the sweep stops at the first flow active within `minIdle`.
-    const o = this.opts;
-    const minCut = nowUs - Math.min(o.tcpIdleUs, o.udpIdleUs, o.closedLingerUs);
-    let f = this.head;
-    while (f !== null && f.lastTsUs < minCut) {
-      const nxt = f.next;
-      if (f.lastTsUs < nowUs - f.idleUs) this.end(f, "idle");
-      f = nxt;
+    for (let c = 0; c < CLASSES; c++) {
+      const cut = nowUs - this.idleUs[c];
+      let f = this.heads[c];
+      while (f !== null && f.queuedTsUs < cut) {
+        const nxt = f.next;
+        if (f.lastTsUs < cut) this.end(f, "idle");
+        else this.requeue(f);
+        f = nxt;
+      }
     }
   }
 
-  /** Evicts LRU flows while the buffered-bytes budget is exceeded. */
-  enforceBudget(): void {
-    while (this.budget.used > this.budget.max && this.head !== null) {
-      this.flowsEvicted++;
-      this.end(this.head, "evicted");
+  private requeue(f: Flow): void {
+    this.unlink(f);
+    f.queuedTsUs = f.lastTsUs;
+    this.append(f);
+  }
+
+  /**
+   * Evicts least recently active flows holding out-of-order bytes until `bytes` are
+   * free, never the flow of the packet being processed (the most recent `lookup`).
+   */
+  private reclaim(bytes: number): void {
+    const target = this.budget.max - bytes;
+    for (let c = 0; c < CLASSES && this.budget.used > target; c++) {
+      let f = this.heads[c];
+      while (f !== null && this.budget.used > target) {
+        const nxt = f.next;
+        if (f !== this.current && (f.toServer?.pendingSize ?? 0) + (f.toClient?.pendingSize ?? 0) > 0) {
+          this.flowsEvicted++;
+          this.end(f, "evicted");
+        }
+        f = nxt;
+      }
     }
   }
 
   /** Ends every flow, oldest stream first (shutdown / end of file). */
   endAll(): void {
-    const flows = [...this.map.values()].sort(
-      (a, b) => a.protocol - b.protocol || a.streamIndex - b.streamIndex,
-    );
+    const flows: Flow[] = [];
+    for (const h of this.heads) for (let f = h; f !== null; f = f.next) flows.push(f);
+    flows.sort((a, b) => a.protocol - b.protocol || a.streamIndex - b.streamIndex);
     for (const f of flows) this.end(f, "shutdown");
   }
 
-  private create(p: DecodedPacket, key: string, srcIsLow: boolean, serverHint?: "src" | "dst"): Flow {
-    if (this.map.size >= this.opts.maxFlows && this.head !== null) {
-      this.flowsEvicted++;
-      this.end(this.head, "evicted");
+  /**
+   * The least recently active flow over all classes (heads whose flow was active since
+   * it was queued get their second chance first).
+   */
+  private oldest(): Flow | null {
+    for (;;) {
+      let best: Flow | null = null;
+      for (const h of this.heads)
+        if (h !== null && (best === null || h.queuedTsUs < best.queuedTsUs)) best = h;
+      if (best === null || best.lastTsUs === best.queuedTsUs || best.next === null) return best;
+      this.requeue(best);
+    }
+  }
+
+  private removeFromBucket(flow: Flow): void {
+    const i = flow.key.hash & this.mask;
+    let f = this.buckets[i];
+    if (f === flow) {
+      this.buckets[i] = flow.hnext;
+    } else {
+      while (f !== null && f.hnext !== flow) f = f.hnext;
+      if (f !== null) f.hnext = flow.hnext;
+    }
+    flow.hnext = null;
+    this.count--;
+  }
+
+  private create(p: DecodedPacket, key: FlowKey, serverHint?: "src" | "dst"): Flow {
+    if (this.count >= this.opts.maxFlows) {
+      const victim = this.oldest();
+      if (victim !== null) {
+        this.flowsEvicted++;
+        this.end(victim, "evicted");
+      }
     }
     // Orientation before any SYN: the decky is the server; otherwise, for TCP, the
     // lower port (well-known side) is the server; for UDP the first sender is the client.
@@ -138,34 +230,36 @@ export class FlowTable {
     const synAck = p.protocol === 6 && (p.tcpFlags & 0x12) === 0x12;
     if (synOnly) srcIsClient = true;
     else if (synAck) srcIsClient = false;
-    const src = formatAddress(p.buf, p.srcOff, p.ipVersion);
-    const dst = formatAddress(p.buf, p.dstOff, p.ipVersion);
     const index = p.protocol === 6 ? this.tcpStreams++ : this.udpStreams++;
-    const flow = srcIsClient
-      ? new Flow(key, p.protocol, index, src, dst, p.srcPort, p.dstPort, p.ipVersion, p.tunnelKey, p.tsUs)
-      : new Flow(key, p.protocol, index, dst, src, p.dstPort, p.srcPort, p.ipVersion, p.tunnelKey, p.tsUs);
-    flow.clientIsLow = srcIsClient ? srcIsLow : !srcIsLow;
+    const flow = this.pool.pop() ?? new Flow();
+    flow.init(key, index, srcIsClient, p.tsUs);
     flow.orientationFixed = synOnly || synAck || serverHint !== undefined;
-    flow.idleUs = p.protocol === 6 ? this.opts.tcpIdleUs : this.opts.udpIdleUs;
-    this.map.set(key, flow);
+    flow.lruClass = p.protocol === 6 ? LRU_SHORT : LRU_UDP;
+    const i = key.hash & this.mask;
+    flow.hnext = this.buckets[i];
+    this.buckets[i] = flow;
+    this.count++;
     this.flowsCreated++;
     return flow;
   }
 
   private unlink(f: Flow): void {
+    const c = f.lruClass;
     if (f.prev !== null) f.prev.next = f.next;
-    else if (this.head === f) this.head = f.next;
+    else if (this.heads[c] === f) this.heads[c] = f.next;
     if (f.next !== null) f.next.prev = f.prev;
-    else if (this.tail === f) this.tail = f.prev;
+    else if (this.tails[c] === f) this.tails[c] = f.prev;
     f.prev = null;
     f.next = null;
   }
 
   private append(f: Flow): void {
-    f.prev = this.tail;
+    const c = f.lruClass;
+    const t = this.tails[c];
+    f.prev = t;
     f.next = null;
-    if (this.tail !== null) this.tail.next = f;
-    else this.head = f;
-    this.tail = f;
+    if (t !== null) t.next = f;
+    else this.heads[c] = f;
+    this.tails[c] = f;
   }
 }

@@ -1,3 +1,4 @@
+import { FlowKey } from "./flow-key.js";
 import type { ReassemblyBudget } from "./reassembly.js";
 import { StreamReassembler } from "./reassembly.js";
 
@@ -9,14 +10,30 @@ export class Flow {
   /** Doubly-linked LRU list (least recently active at the head of the table). */
   prev: Flow | null = null;
   next: Flow | null = null;
+  /** Next flow in the same hash bucket. */
+  hnext: Flow | null = null;
+  /** False once the flow left the table. */
+  live = true;
+  /** Canonical identity (both directions). */
+  readonly key = new FlowKey();
+  /** Which of the flow table's LRU lists (timeout class) holds this flow. */
+  lruClass = 0;
+  /** Decky name when a decky map is in use (a string owned by the map). */
+  decky: string | undefined = undefined;
+  /** True once a TCP payload was seen (moves the flow to the long idle timeout). */
+  hasPayload = false;
+  private loText: string | undefined = undefined;
+  private hiText: string | undefined = undefined;
 
   /** Whether the packet's source endpoint is the client is decided by comparing with `clientIsLow`. */
   clientIsLow = true;
   /** True once a SYN (or SYN-ACK) fixed who the client is. */
   orientationFixed = false;
 
-  firstTsUs: number;
-  lastTsUs: number;
+  firstTsUs = 0;
+  lastTsUs = 0;
+  /** lastTsUs when the flow was (re)queued in its LRU list; the list is ordered by it. */
+  queuedTsUs = 0;
   packets = 0;
   bytes = 0;
   packetsToServer = 0;
@@ -38,8 +55,6 @@ export class Flow {
   rst = false;
   /** FIN from both sides or RST: analysis is over; the flow lingers to absorb late packets. */
   closed = false;
-  /** Idle timeout of this flow (µs of packet time); set by the flow table, shortened on close. */
-  idleUs = 0;
 
   /** Reassembly of the first bytes of each direction (created on demand, TCP only). */
   toServer: StreamReassembler | null = null;
@@ -48,33 +63,92 @@ export class Flow {
   /** Analyzer state, owned by the engine; opaque to the flow table. */
   state: unknown = null;
 
-  constructor(
-    /** Canonical key (both directions map to it). */
-    readonly key: string,
-    readonly protocol: number,
-    /** tshark-style conversation index per transport, in order of first packet. */
-    readonly streamIndex: number,
-    public clientAddr: string,
-    public serverAddr: string,
-    public clientPort: number,
-    public serverPort: number,
-    readonly ipVersion: 4 | 6,
-    readonly tunnelKey: number,
-    tsUs: number,
-  ) {
+  protocol = 0;
+  /** tshark-style conversation index per transport, in order of first packet. */
+  streamIndex = 0;
+  clientPort = 0;
+  serverPort = 0;
+  ipVersion: 4 | 6 = 4;
+  tunnelKey = 0;
+
+  /**
+   * (Re)initialises every field. Flow objects are recycled by the flow table: a SYN
+   * scan creates a flow per probe, and reusing them keeps the garbage collector from
+   * copying hundreds of thousands of medium-lived objects.
+   */
+  init(key: FlowKey, streamIndex: number, srcIsClient: boolean, tsUs: number): void {
+    this.key.copyFrom(key);
+    this.protocol = key.protocol;
+    this.ipVersion = key.ipVersion;
+    this.tunnelKey = key.tunnelKey;
+    this.streamIndex = streamIndex;
+    const srcPort = key.srcIsLow ? key.aPort : key.bPort;
+    const dstPort = key.srcIsLow ? key.bPort : key.aPort;
+    this.clientPort = srcIsClient ? srcPort : dstPort;
+    this.serverPort = srcIsClient ? dstPort : srcPort;
+    this.clientIsLow = srcIsClient ? key.srcIsLow : !key.srcIsLow;
+    this.prev = null;
+    this.next = null;
+    this.hnext = null;
+    this.live = true;
+    this.lruClass = 0;
+    this.decky = undefined;
+    this.hasPayload = false;
+    this.loText = undefined;
+    this.hiText = undefined;
+    this.orientationFixed = false;
     this.firstTsUs = tsUs;
     this.lastTsUs = tsUs;
+    this.queuedTsUs = tsUs;
+    this.packets = 0;
+    this.bytes = 0;
+    this.packetsToServer = 0;
+    this.packetsToClient = 0;
+    this.synTsUs = -1;
+    this.synTtl = -1;
+    this.synAckTsUs = -1;
+    this.synAckTtl = -1;
+    this.ackTsUs = -1;
+    this.ackTtl = -1;
+    this.clientIsn = -1;
+    this.serverIsn = -1;
+    this.finFromClient = false;
+    this.finFromServer = false;
+    this.rst = false;
+    this.closed = false;
+    this.toServer = null;
+    this.toClient = null;
+    this.state = null;
   }
 
   get transport(): "tcp" | "udp" {
     return this.protocol === 6 ? "tcp" : "udp";
   }
 
+  /**
+   * Endpoint addresses as text, decoded from the key on first use: flows that never
+   * report anything (most of a SYN scan) never format an address.
+   */
+  get clientAddr(): string {
+    return this.clientIsLow ? this.lowText() : this.highText();
+  }
+
+  get serverAddr(): string {
+    return this.clientIsLow ? this.highText() : this.lowText();
+  }
+
+  private lowText(): string {
+    if (this.loText === undefined) this.loText = this.key.addressText(0);
+    return this.loText;
+  }
+
+  private highText(): string {
+    if (this.hiText === undefined) this.hiText = this.key.addressText(1);
+    return this.hiText;
+  }
+
   /** Swap client and server (a SYN showed the first guess was wrong). */
   reverse(): void {
-    const a = this.clientAddr;
-    this.clientAddr = this.serverAddr;
-    this.serverAddr = a;
     const p = this.clientPort;
     this.clientPort = this.serverPort;
     this.serverPort = p;

@@ -20,6 +20,8 @@ export interface ReassemblyBudget {
   used: number;
   /** Hard cap; segments that would exceed it are dropped (and counted by the caller). */
   max: number;
+  /** Asked to free at least `bytes` (by evicting other flows) before a segment is dropped. */
+  reclaim?: (bytes: number) => void;
 }
 
 interface PendingSegment {
@@ -87,8 +89,11 @@ export class StreamReassembler {
     // Beyond a hole: keep a copy until the hole fills (or is declared lost).
     if (rel > this.limit - this.delivered) return; // entirely past what we will ever deliver
     if (this.budget.used + len > this.budget.max) {
-      this.dropped++;
-      return;
+      this.budget.reclaim?.(this.budget.used + len - this.budget.max);
+      if (this.budget.used + len > this.budget.max) {
+        this.dropped++;
+        return;
+      }
     }
     this.insertPending(seq >>> 0, Buffer.from(buf.subarray(off, off + len)));
     if (this.pending.length > MAX_PENDING_SEGMENTS || this.pendingBytes > this.limit) this.skipGap(sink);

@@ -4,10 +4,16 @@ import { Decoder } from "../decode/decoder.js";
 import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../decode/packet.js";
 import type { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import type { Flow } from "../flow/flow.js";
-import { type FlowEndReason, FlowTable, type FlowTableOptions } from "../flow/flow-table.js";
+import {
+  type FlowEndReason,
+  FlowTable,
+  type FlowTableOptions,
+  LRU_SHORT,
+  LRU_TCP,
+} from "../flow/flow-table.js";
 import { Counters } from "../util/counters.js";
 import { QuicAnalyzer } from "./analyzers/quic.js";
-import { TlsAnalyzer } from "./analyzers/tls.js";
+import { CertificateCache, TlsAnalyzer } from "./analyzers/tls.js";
 import type { DeckyMap } from "./decky-map.js";
 import { type AnalyzerContext, FlowState } from "./flow-state.js";
 import { hasFingerprint, type Ja4Record } from "./ja4-record.js";
@@ -42,6 +48,7 @@ export class SnifferEngine implements AnalyzerContext {
   observations = 0;
   records = 0;
   private readonly pkt = newDecodedPacket();
+  private readonly certCache = new CertificateCache();
   private lastSweepUs = 0;
 
   constructor(private readonly opts: EngineOptions) {
@@ -87,34 +94,34 @@ export class SnifferEngine implements AnalyzerContext {
     let flow = this.table.lookup(p, hint);
     let fromClient = this.table.fromClient;
     if (p.protocol === 6) {
-      const f = p.tcpFlags;
-      const syn = (f & (TCP_SYN | TCP_ACK)) === TCP_SYN;
-      if (syn && flow.closed) {
+      if ((p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && flow.closed) {
         // A new connection reusing the 4-tuple of a closed one.
         this.table.end(flow, "fin");
         flow = this.table.lookup(p, hint);
         fromClient = this.table.fromClient;
       }
-      let st = flow.state as FlowState | null;
-      if (st === null) {
-        st = new FlowState(flow, decky ?? flow.serverAddr);
-        flow.state = st;
-      }
+      if (decky !== undefined) flow.decky = decky;
       flow.packets++;
       flow.bytes += p.payloadLen;
-      this.handleTcp(flow, st, fromClient);
+      this.handleTcp(flow, fromClient);
     } else {
-      let st = flow.state as FlowState | null;
-      if (st === null) {
-        st = new FlowState(flow, decky ?? flow.serverAddr);
-        flow.state = st;
-      }
+      if (decky !== undefined) flow.decky = decky;
       flow.packets++;
       flow.bytes += p.payloadLen;
       if (fromClient) flow.packetsToServer++;
       else flow.packetsToClient++;
-      if (p.payloadLen > 0) this.handleUdpPayload(st, fromClient);
+      if (p.payloadLen > 0) this.handleUdpPayload(this.stateOf(flow), fromClient);
     }
+  }
+
+  /** The flow's analysis state, created when a flow first has something to analyse. */
+  private stateOf(flow: Flow): FlowState {
+    let st = flow.state as FlowState | null;
+    if (st === null) {
+      st = new FlowState(flow, flow.decky ?? flow.serverAddr);
+      flow.state = st;
+    }
+    return st;
   }
 
   /** Ends every flow (end of file / shutdown): pending records are written. */
@@ -129,7 +136,7 @@ export class SnifferEngine implements AnalyzerContext {
     this.opts.onObservation({ tsUs: this.tsUs, decky: st.decky, eventType, severity, fields });
   }
 
-  private handleTcp(flow: Flow, st: FlowState, fromClient: boolean): void {
+  private handleTcp(flow: Flow, fromClient: boolean): void {
     const p = this.pkt;
     const f = p.tcpFlags;
     if (f & TCP_SYN) {
@@ -137,7 +144,7 @@ export class SnifferEngine implements AnalyzerContext {
       // The SYN sender is the client, the SYN-ACK sender the server, whatever was guessed.
       if (isSynAck === fromClient && !flow.orientationFixed && flow.packets <= 2) {
         flow.reverse();
-        st.syncEndpoints();
+        (flow.state as FlowState | null)?.syncEndpoints();
         fromClient = !fromClient;
       }
       flow.orientationFixed = true;
@@ -158,6 +165,11 @@ export class SnifferEngine implements AnalyzerContext {
     else flow.packetsToClient++;
 
     if (p.payloadLen > 0 && !flow.closed) {
+      const st = this.stateOf(flow);
+      if (!flow.hasPayload) {
+        flow.hasPayload = true;
+        this.table.setClass(flow, LRU_TCP);
+      }
       const limit = this.table.opts.reassemblyLimit;
       const r = flow.reassembler(fromClient, limit, this.table.budget);
       if (!r.done) {
@@ -168,7 +180,6 @@ export class SnifferEngine implements AnalyzerContext {
         if (st.analyzers.length === 0) this.attachAnalyzers(st);
         st.deliveringFromClient = fromClient;
         r.add(p.tcpSeq, p.buf, p.payloadOff, p.payloadLen, st);
-        if (r.dropped > 0) this.table.enforceBudget();
       }
     }
 
@@ -196,7 +207,7 @@ export class SnifferEngine implements AnalyzerContext {
   }
 
   private attachAnalyzers(st: FlowState): void {
-    st.analyzers.push(new TlsAnalyzer(st, this, this.opts.keyLog));
+    st.analyzers.push(new TlsAnalyzer(st, this, this.certCache, this.opts.keyLog));
   }
 
   /** FIN/RST: finish the analysis now, keep the flow a while as closed. */
@@ -204,7 +215,7 @@ export class SnifferEngine implements AnalyzerContext {
     if (flow.closed) return;
     this.finalize(flow);
     flow.closed = true;
-    flow.idleUs = this.table.opts.closedLingerUs;
+    this.table.setClass(flow, LRU_SHORT);
   }
 
   private onFlowEnd(flow: Flow, _reason: FlowEndReason): void {

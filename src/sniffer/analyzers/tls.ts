@@ -7,7 +7,6 @@ import {
   ja3s,
   ja4,
   ja4s,
-  ja4x,
   ja4xRecord,
   parseCertificateMessage,
   parseClientHello,
@@ -18,6 +17,7 @@ import {
 import type { TlsKeyLog } from "../../fingerprint/tls/keylog.js";
 import { TlsRecordSplitter } from "../../fingerprint/tls/record-splitter.js";
 import { Tls13RecordOpener } from "../../fingerprint/tls/tls13-decrypt.js";
+import { BoundedCache } from "../../util/bounded-cache.js";
 import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
 import type { X509Entry } from "../ja4-record.js";
 import { SEVERITY_INFO, SEVERITY_WARNING } from "../observation.js";
@@ -68,6 +68,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
   constructor(
     private readonly st: FlowState,
     private readonly ctx: AnalyzerContext,
+    private readonly certs: CertificateCache,
     private readonly keyLog?: TlsKeyLog,
   ) {}
 
@@ -258,32 +259,72 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (msg === undefined || msg.certificates.length === 0) return;
     this.certsSeen = true;
     const entries: X509Entry[] = [];
-    let leafFields: Record<string, string> | undefined;
+    let leaf: CertSummary | undefined;
     for (const der of msg.certificates) {
-      const info = parseX509(der);
-      if (info === undefined) continue;
-      entries.push(ja4xRecord(info) as X509Entry);
-      if (leafFields === undefined) {
-        const fields = this.baseFields();
-        fields.subject_cn = info.subjectCN ?? "";
-        fields.issuer = decnetName(info.issuer);
-        fields.self_signed = String(info.selfSigned);
-        fields.not_before = info.notBefore ?? "";
-        fields.not_after = info.notAfter ?? "";
-        const sans = [...info.sans.dns, ...info.sans.ip];
-        if (sans.length > 0) fields.sans = sans.join(",");
-        if (this.chFields !== undefined) fields.sni = this.chFields.sni;
-        fields.subject = decnetName(info.subject);
-        fields.ja4x = ja4x(info)?.ja4x ?? "";
-        fields.chain_length = String(msg.certificates.length);
-        leafFields = fields;
-      }
+      const c = this.certs.summarize(der);
+      if (c === undefined) continue;
+      entries.push(c.entry);
+      if (leaf === undefined) leaf = c;
     }
     if (entries.length > 0) {
       const rec = this.st.record;
       if (rec.tls_certs === undefined) rec.tls_certs = [];
       rec.tls_certs.push({ x509: entries });
     }
-    if (leafFields !== undefined) this.ctx.emit(this.st.flow, "tls_certificate", SEVERITY_INFO, leafFields);
+    if (leaf === undefined) return;
+    const fields = this.baseFields();
+    fields.subject_cn = leaf.subjectCn;
+    fields.issuer = leaf.issuer;
+    fields.self_signed = leaf.selfSigned;
+    fields.not_before = leaf.notBefore;
+    fields.not_after = leaf.notAfter;
+    if (leaf.sans !== "") fields.sans = leaf.sans;
+    if (this.chFields !== undefined) fields.sni = this.chFields.sni;
+    fields.subject = leaf.subject;
+    fields.ja4x = leaf.entry.ja4x;
+    fields.chain_length = String(msg.certificates.length);
+    this.ctx.emit(this.st.flow, "tls_certificate", SEVERITY_INFO, fields);
+  }
+}
+
+/** What the sensor reports of one certificate; immutable, shared by every connection presenting it. */
+export interface CertSummary {
+  entry: X509Entry;
+  subjectCn: string;
+  issuer: string;
+  subject: string;
+  selfSigned: string;
+  notBefore: string;
+  notAfter: string;
+  sans: string;
+}
+
+/**
+ * Certificates repeat on every connection to the same server: parse each distinct DER
+ * once. Bounded: 2048 certificates and 16 Mi characters of DER (as latin1 keys).
+ */
+export class CertificateCache {
+  private readonly cache = new BoundedCache<CertSummary | null>(2048, 16 * 1024 * 1024);
+
+  summarize(der: Buffer): CertSummary | undefined {
+    const key = der.toString("latin1");
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const info = parseX509(der);
+    const s: CertSummary | null =
+      info === undefined
+        ? null
+        : {
+            entry: ja4xRecord(info) as X509Entry,
+            subjectCn: info.subjectCN ?? "",
+            issuer: decnetName(info.issuer),
+            subject: decnetName(info.subject),
+            selfSigned: String(info.selfSigned),
+            notBefore: info.notBefore ?? "",
+            notAfter: info.notAfter ?? "",
+            sans: [...info.sans.dns, ...info.sans.ip].join(","),
+          };
+    this.cache.set(key, s);
+    return s ?? undefined;
   }
 }
