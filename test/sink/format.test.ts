@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { makeJsonRecord } from "../../src/sink/json-record.js";
+import { observationToJsonLine, observationToJsonLineSlow } from "../../src/sink/observation-format.js";
+import { escapeParamValue, formatSyslogLine } from "../../src/sink/syslog-line.js";
+
+describe("RFC 5424 line (DESIGN §5)", () => {
+  test("golden line, written by hand from the contract", () => {
+    const line = formatSyslogLine({
+      tsUs: Date.UTC(2026, 10, 28, 1, 2, 3) * 1000 + 45,
+      severity: 6,
+      hostname: "web01",
+      appName: "sniffer",
+      msgId: "tls_client_hello",
+      fields: { src_ip: "198.51.100.7", sni: 'a"b]c\\d' },
+    });
+    assert.equal(
+      line,
+      '<134>1 2026-11-28T01:02:03.000045+00:00 web01 sniffer - tls_client_hello [relay@55555 src_ip="198.51.100.7" sni="a\\"b\\]c\\\\d"]',
+    );
+  });
+
+  test("warning severity and empty structured data", () => {
+    const line = formatSyslogLine({
+      tsUs: 0,
+      severity: 4,
+      hostname: "",
+      appName: "prober",
+      msgId: "x",
+      fields: {},
+    });
+    assert.equal(line, "<132>1 1970-01-01T00:00:00.000000+00:00 - prober - x -");
+  });
+
+  test("attacker-supplied control characters cannot end the line or forge one", () => {
+    const evil =
+      'x"] \n<134>1 2026-01-01T00:00:00+00:00 forged sniffer - tls_session [relay@55555 src_ip="1.2.3.4"]\r\u2028';
+    const line = formatSyslogLine({
+      tsUs: 0,
+      severity: 6,
+      hostname: "d",
+      appName: "sniffer",
+      msgId: "m",
+      fields: { sni: evil },
+    });
+    assert.ok(!/[\n\r\u2028\u2029]/.test(line));
+    assert.equal(escapeParamValue("\n"), "\\x0a");
+    // Exactly one structured-data element that closes at the very end.
+    assert.ok(line.endsWith('"]'));
+    assert.equal(line.match(/(?<!\\)\]/g)?.length, 1);
+  });
+
+  test("JSON record: attacker_ip is the first present of the contract's fields", () => {
+    const r = makeJsonRecord(0, "d", "sniffer", "e", { target_ip: "t", client_ip: "c" }, "", "raw");
+    assert.equal(r.attacker_ip, "c");
+    assert.equal(makeJsonRecord(0, "d", "s", "e", {}, "", "").attacker_ip, "Unknown");
+    assert.equal(r.timestamp, "1970-01-01 00:00:00");
+  });
+});
+
+describe("fast JSON line", () => {
+  test("equals JSON.stringify of the DECNET record for arbitrary observations", () => {
+    const text = fc.string({ unit: "binary", maxLength: 40 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000_000_000 }),
+        fc.oneof(fc.constantFrom("web01", "10.13.0.10", "2001:db8::1"), text),
+        fc.constantFrom(4, 6),
+        fc.constantFrom("tls_client_hello", "tcp_syn_fingerprint"),
+        fc.dictionary(
+          fc.oneof(fc.constantFrom("src_ip", "sni", "ja4", "client_ip"), fc.string({ maxLength: 8 })),
+          text,
+          {
+            maxKeys: 8,
+          },
+        ),
+        (tsUs, decky, severity, eventType, fields) => {
+          const o = { tsUs, decky, severity, eventType, fields };
+          assert.equal(observationToJsonLine(o), observationToJsonLineSlow(o));
+          JSON.parse(observationToJsonLine(o));
+        },
+      ),
+      { seed: 5424, numRuns: 20000 },
+    );
+  });
+});
