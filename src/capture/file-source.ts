@@ -62,15 +62,23 @@ export async function readCapture(
         Math.max(MIN_CHUNK, Math.floor(opts.chunkSize ?? DEFAULT_CHUNK_SIZE)),
       );
       const fh = await open(path, "r");
+      let pending: ReturnType<typeof fh.read> | undefined;
       try {
         const st = await fh.stat();
         const total = st.isFile() ? st.size : undefined;
-        // One buffer for the whole file: the parser copies what it must keep (the carry).
-        const buf = Buffer.allocUnsafe(chunkSize);
+        // Two buffers: the next chunk is read (on the I/O thread) while this one is
+        // parsed. The parser copies what it must keep (the carry), so a buffer is free
+        // again once push() returns.
+        const bufs = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+        let which = 0;
         let bytesRead = 0;
+        pending = fh.read(bufs[0], 0, chunkSize, null);
         for (;;) {
-          const { bytesRead: n } = await fh.read(buf, 0, chunkSize, null);
+          const { bytesRead: n } = await pending;
           if (n === 0) break;
+          const buf = bufs[which];
+          which ^= 1;
+          pending = fh.read(bufs[which], 0, chunkSize, null);
           bytesRead += n;
           parser.push(n === chunkSize ? buf : buf.subarray(0, n), onFrame);
           onProgress?.(bytesRead, total);
@@ -79,6 +87,8 @@ export async function readCapture(
           if (wait !== undefined) await wait;
         }
       } finally {
+        // Never close the file under a read still in flight.
+        await pending?.catch(() => undefined);
         await fh.close();
       }
     }
