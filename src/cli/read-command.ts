@@ -1,13 +1,15 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { readCapture } from "../capture/file-source.js";
 import { SECRETS_TLS_KEY_LOG } from "../capture/pcapng.js";
+import { DEFAULT_P0F_FP_PATH, loadP0fDatabase } from "../fingerprint/p0f/load-database.js";
+import type { P0fDatabase } from "../fingerprint/p0f/signature-file.js";
 import { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import { LineWriter } from "../sink/line-writer.js";
 import { observationToJsonLine } from "../sink/observation-format.js";
 import { DeckyMap } from "../sniffer/decky-map.js";
 import { Dedup } from "../sniffer/dedup.js";
-import { SnifferEngine } from "../sniffer/engine.js";
+import { ALL_ANALYZERS, type AnalyzerName, SnifferEngine } from "../sniffer/engine.js";
 import { ja4RecordToJson } from "../sniffer/ja4-record.js";
 
 interface ReadOptions {
@@ -20,6 +22,8 @@ interface ReadOptions {
   maxBuffered: string;
   progress: boolean;
   summary: boolean;
+  p0fDb?: string;
+  analyzers: string;
 }
 
 function positiveInt(name: string, v: string, allowZero = false): number {
@@ -65,6 +69,15 @@ export function registerReadCommand(program: Command): void {
       "hard cap on out-of-order bytes buffered, all flows together",
       String(64 * 1024 * 1024),
     )
+    .option(
+      "--analyzers <list>",
+      `comma-separated analyzers to run (${ALL_ANALYZERS.join(",")})`,
+      ALL_ANALYZERS.join(","),
+    )
+    .option(
+      "--p0f-db <path>",
+      `p0f v3 signature database for p0f_label (default ${DEFAULT_P0F_FP_PATH} when present)`,
+    )
     .option("--no-progress", "no progress line on standard error")
     .option("--no-summary", "no summary on standard error at the end")
     .addHelpText(
@@ -86,6 +99,8 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
     return 2;
   }
   let deckies: DeckyMap | undefined;
+  let analyzers: AnalyzerName[];
+  let p0f: P0fDatabase | undefined;
   let dedupTtlS: number;
   let flowTable: { reassemblyLimit: number; maxFlows: number; maxBufferedBytes: number };
   try {
@@ -94,6 +109,26 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
       const extra = DeckyMap.fromPairs(opts.decky);
       if (deckies === undefined) deckies = extra;
       else for (const p of opts.decky) deckies.add(p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1));
+    }
+    analyzers = [];
+    for (const a of opts.analyzers
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x !== "")) {
+      if (!(ALL_ANALYZERS as readonly string[]).includes(a)) {
+        throw new Error(
+          `--analyzers: unknown analyzer ${JSON.stringify(a)} (known: ${ALL_ANALYZERS.join(", ")})`,
+        );
+      }
+      analyzers.push(a as AnalyzerName);
+    }
+    if (analyzers.includes("tcp")) {
+      if (opts.p0fDb !== undefined) p0f = loadP0fDatabase(opts.p0fDb);
+      else if (existsSync(DEFAULT_P0F_FP_PATH)) p0f = loadP0fDatabase(DEFAULT_P0F_FP_PATH);
+      else
+        process.stderr.write(
+          `decnet-sensor read: no p0f database at ${DEFAULT_P0F_FP_PATH} (apt-get install p0f, or --p0f-db PATH): p0f_label left out\n`,
+        );
     }
     dedupTtlS = Number(opts.dedupTtl);
     if (!Number.isFinite(dedupTtlS) || dedupTtlS < 0)
@@ -125,6 +160,8 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
   let suppressed = 0;
   const keyLog = new TlsKeyLog();
   const engine = new SnifferEngine({
+    analyzers,
+    p0f,
     keyLog,
     deckies,
     flowTable,

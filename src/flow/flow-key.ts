@@ -31,7 +31,11 @@ export class FlowKey {
   fromPacket(p: DecodedPacket): void {
     const b = p.buf;
     this.protocol = p.protocol;
-    this.tunnelKey = p.tunnelKey;
+    // Only the nesting depth of the encapsulation, not its identifiers: the two
+    // directions of one connection may travel in tunnels with different ids (the corpus'
+    // Geneve capture uses VNI 11 one way and VNI 10 the other), and a flow must stay
+    // one flow. Depth still keeps tunnelled and plain copies of a tuple apart.
+    this.tunnelKey = p.tunnelDepth;
     this.ipVersion = p.ipVersion;
     let s0: number;
     let s1 = 0;

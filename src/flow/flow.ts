@@ -62,6 +62,9 @@ export class Flow {
 
   /** Analyzer state, owned by the engine; opaque to the flow table. */
   state: unknown = null;
+  /** JA4T of the client SYN and JA4TS of the server SYN-ACK, when seen. */
+  ja4t: string | undefined = undefined;
+  ja4ts: string | undefined = undefined;
 
   protocol = 0;
   /** tshark-style conversation index per transport, in order of first packet. */
@@ -119,6 +122,8 @@ export class Flow {
     this.toServer = null;
     this.toClient = null;
     this.state = null;
+    this.ja4t = undefined;
+    this.ja4ts = undefined;
   }
 
   get transport(): "tcp" | "udp" {

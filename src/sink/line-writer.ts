@@ -1,32 +1,45 @@
 import type { Writable } from "node:stream";
 
 /**
- * Batches output lines into large writes (one write per ~256 KiB instead of one per
- * event) and lets the producer wait for the destination to drain, so memory stays
- * bounded when stdout is slower than the reader.
+ * Writes output lines through a 1 MiB byte buffer: each line is encoded straight into
+ * it (no joined megabyte string, no second encoding pass) and the buffer goes out in
+ * one write when full. The producer can wait for the destination to drain, so memory
+ * stays bounded when stdout is slower than the reader.
  */
 export class LineWriter {
-  private parts: string[] = [];
-  private size = 0;
+  private buf: Buffer;
+  private pos = 0;
   lines = 0;
 
   constructor(
     private readonly out: Writable,
-    private readonly flushAt = 256 * 1024,
-  ) {}
+    private readonly size = 1024 * 1024,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   write(line: string): void {
-    this.parts.push(line, "\n");
-    this.size += line.length + 1;
+    // A UTF-16 unit encodes to at most 3 bytes; +1 for the newline.
+    const worst = line.length * 3 + 1;
+    if (this.pos + worst > this.size) {
+      this.flush();
+      if (worst > this.size) {
+        this.out.write(`${line}\n`);
+        this.lines++;
+        return;
+      }
+    }
+    this.pos += this.buf.write(line, this.pos, "utf8");
+    this.buf[this.pos++] = 0x0a;
     this.lines++;
-    if (this.size >= this.flushAt) this.flush();
   }
 
   flush(): void {
-    if (this.parts.length === 0) return;
-    this.out.write(this.parts.join(""));
-    this.parts = [];
-    this.size = 0;
+    if (this.pos === 0) return;
+    this.out.write(this.buf.subarray(0, this.pos));
+    // A fresh buffer: the stream may still hold the previous one.
+    this.buf = Buffer.allocUnsafe(this.size);
+    this.pos = 0;
   }
 
   /** Resolves once the destination has drained (call between input chunks). */

@@ -2,6 +2,8 @@ import type { CapturedFrame } from "../capture/types.js";
 import { formatAddress } from "../decode/address.js";
 import { Decoder } from "../decode/decoder.js";
 import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../decode/packet.js";
+import type { P0fDatabase } from "../fingerprint/p0f/signature-file.js";
+import { ja4lClient, ja4lServer } from "../fingerprint/tcp/ja4l.js";
 import type { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import type { Flow } from "../flow/flow.js";
 import {
@@ -13,13 +15,22 @@ import {
 } from "../flow/flow-table.js";
 import { Counters } from "../util/counters.js";
 import { QuicAnalyzer } from "./analyzers/quic.js";
+import { SynAnalyzer } from "./analyzers/tcp-syn.js";
 import { CertificateCache, TlsAnalyzer } from "./analyzers/tls.js";
 import type { DeckyMap } from "./decky-map.js";
 import { type AnalyzerContext, FlowState } from "./flow-state.js";
 import { hasFingerprint, type Ja4Record } from "./ja4-record.js";
 import type { Observation } from "./observation.js";
 
+/** Analyzers that can be switched on or off (`--analyzers`). */
+export type AnalyzerName = "tls" | "quic" | "tcp";
+export const ALL_ANALYZERS: readonly AnalyzerName[] = ["tls", "quic", "tcp"];
+
 export interface EngineOptions {
+  /** Analyzers to run (default: all). */
+  analyzers?: readonly AnalyzerName[];
+  /** p0f v3 signature database for p0f_label (tcp analyzer); without it no p0f label. */
+  p0f?: P0fDatabase;
   /** Restrict analysis to traffic to/from these deckies; undefined = analyse every flow. */
   deckies?: DeckyMap;
   flowTable?: Partial<FlowTableOptions>;
@@ -48,11 +59,18 @@ export class SnifferEngine implements AnalyzerContext {
   observations = 0;
   records = 0;
   private readonly pkt = newDecodedPacket();
+  private readonly analyzers: Set<AnalyzerName>;
   private readonly certCache = new CertificateCache();
+  private readonly syn: SynAnalyzer | undefined;
+  /** Which side of the current packet is a decky ("dst", "src"), undefined without a decky map. */
+  private pktHint: "src" | "dst" | undefined = undefined;
   private lastSweepUs = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.table = new FlowTable(opts.flowTable ?? {}, (flow, reason) => this.onFlowEnd(flow, reason));
+    const on = opts.analyzers ?? ALL_ANALYZERS;
+    this.analyzers = new Set(on);
+    if (this.analyzers.has("tcp")) this.syn = new SynAnalyzer(this, opts.p0f);
   }
 
   handleFrame(frame: CapturedFrame): void {
@@ -91,6 +109,7 @@ export class SnifferEngine implements AnalyzerContext {
       }
     }
 
+    this.pktHint = hint;
     let flow = this.table.lookup(p, hint);
     let fromClient = this.table.fromClient;
     if (p.protocol === 6) {
@@ -130,10 +149,14 @@ export class SnifferEngine implements AnalyzerContext {
   }
 
   emit(flow: Flow, eventType: string, severity: number, fields: Record<string, string>): void {
-    const st = flow.state as FlowState;
-    st.observations++;
     this.observations++;
-    this.opts.onObservation({ tsUs: this.tsUs, decky: st.decky, eventType, severity, fields });
+    this.opts.onObservation({
+      tsUs: this.tsUs,
+      decky: flow.decky ?? flow.serverAddr,
+      eventType,
+      severity,
+      fields,
+    });
   }
 
   private handleTcp(flow: Flow, fromClient: boolean): void {
@@ -152,12 +175,21 @@ export class SnifferEngine implements AnalyzerContext {
         flow.synTsUs = p.tsUs;
         flow.synTtl = p.ttl;
         flow.clientIsn = p.tcpSeq;
+        // An attacker's SYN to a decky (any SYN when no decky map restricts the view).
+        if (this.syn !== undefined && this.pktHint !== "src") this.syn.onSyn(flow, p);
       } else if (isSynAck && !fromClient && flow.synAckTsUs < 0) {
         flow.synAckTsUs = p.tsUs;
         flow.synAckTtl = p.ttl;
         flow.serverIsn = p.tcpSeq;
+        if (this.syn !== undefined) this.syn.onSynAck(flow, p);
       }
-    } else if (fromClient && flow.synAckTsUs >= 0 && flow.ackTsUs < 0 && f & TCP_ACK) {
+    } else if (
+      flow.synAckTsUs >= 0 &&
+      flow.synTsUs >= 0 &&
+      flow.ackTsUs < 0 &&
+      (f & (TCP_ACK | TCP_FIN | TCP_RST)) === TCP_ACK
+    ) {
+      // JA4L's third step: the first pure (or data-carrying) ACK after the SYN-ACK.
       flow.ackTsUs = p.tsUs;
       flow.ackTtl = p.ttl;
     }
@@ -198,6 +230,10 @@ export class SnifferEngine implements AnalyzerContext {
     if (st.quic === undefined) {
       // Decided on the client's first datagram: a QUIC Initial, or not QUIC at all.
       if (!fromClient) return;
+      if (!this.analyzers.has("quic")) {
+        st.quic = null;
+        return;
+      }
       st.quic = QuicAnalyzer.accepts(p.buf, p.payloadOff, p.payloadLen)
         ? new QuicAnalyzer(st, this, this.stats)
         : null;
@@ -207,7 +243,8 @@ export class SnifferEngine implements AnalyzerContext {
   }
 
   private attachAnalyzers(st: FlowState): void {
-    st.analyzers.push(new TlsAnalyzer(st, this, this.certCache, this.opts.keyLog));
+    if (this.analyzers.has("tls"))
+      st.analyzers.push(new TlsAnalyzer(st, this, this.certCache, this.opts.keyLog));
   }
 
   /** FIN/RST: finish the analysis now, keep the flow a while as closed. */
@@ -224,8 +261,12 @@ export class SnifferEngine implements AnalyzerContext {
   }
 
   private finalize(flow: Flow): void {
-    const st = flow.state as FlowState | null;
-    if (st === null) return;
+    let st = flow.state as FlowState | null;
+    if (st === null) {
+      // A flow with nothing analysed (a scan probe) has a record only for its SYN.
+      if (this.opts.onFlowRecord === undefined || flow.ja4t === undefined) return;
+      st = this.stateOf(flow);
+    }
     // A hole that never filled must not hide the data after it.
     if (flow.toServer !== null) {
       st.deliveringFromClient = true;
@@ -238,9 +279,21 @@ export class SnifferEngine implements AnalyzerContext {
     flow.releaseBuffers();
     st.analyzers.length = 0;
     st.quic = null;
+    if (this.opts.onFlowRecord !== undefined) this.completeRecord(flow, st);
     if (this.opts.onFlowRecord !== undefined && hasFingerprint(st.record)) {
       this.records++;
       this.opts.onFlowRecord(st.record, flow);
+    }
+  }
+
+  /** TCP-level parts of the connection record: JA4T/JA4TS and JA4L. */
+  private completeRecord(flow: Flow, st: FlowState): void {
+    const r = st.record;
+    if (flow.ja4t !== undefined) r.ja4t = flow.ja4t;
+    if (flow.ja4ts !== undefined) r.ja4ts = flow.ja4ts;
+    if (flow.synTsUs >= 0 && flow.synAckTsUs >= 0 && flow.ackTsUs >= 0) {
+      r.ja4l_c = ja4lClient(flow.synAckTsUs, flow.ackTsUs, flow.synTtl);
+      r.ja4l_s = ja4lServer(flow.synTsUs, flow.synAckTsUs, flow.synAckTtl);
     }
   }
 

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readCapture } from "../../src/capture/file-source.js";
 import { SECRETS_TLS_KEY_LOG } from "../../src/capture/pcapng.js";
+import type { P0fDatabase } from "../../src/fingerprint/p0f/signature-file.js";
 import { TlsKeyLog } from "../../src/fingerprint/tls/keylog.js";
 import { SnifferEngine } from "../../src/sniffer/engine.js";
 import type { Ja4Record } from "../../src/sniffer/ja4-record.js";
@@ -17,11 +18,12 @@ export interface EngineRun {
   engine: SnifferEngine;
 }
 
-export async function runEngineOn(path: string): Promise<EngineRun> {
+export async function runEngineOn(path: string, p0f?: P0fDatabase): Promise<EngineRun> {
   const records: Ja4Record[] = [];
   const observations: Observation[] = [];
   const keyLog = new TlsKeyLog();
   const engine = new SnifferEngine({
+    p0f,
     keyLog,
     onObservation: (o) => observations.push(o),
     onFlowRecord: (r) => records.push(structuredClone(r)),
