@@ -20,6 +20,11 @@ export interface FlowTableOptions {
    * spoofed SYNs costs little memory for little time.
    */
   shortIdleUs: number;
+  /**
+   * Idle timeout of interactive sessions (SSH): a person may leave a shell idle for
+   * minutes, and JA4SSH counts the whole connection.
+   */
+  longIdleUs: number;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
@@ -29,6 +34,7 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   tcpIdleUs: 120_000_000,
   udpIdleUs: 60_000_000,
   shortIdleUs: 15_000_000,
+  longIdleUs: 900_000_000,
 };
 
 export type FlowEndReason = "fin" | "rst" | "idle" | "evicted" | "shutdown";
@@ -37,7 +43,8 @@ export type FlowEndReason = "fin" | "rst" | "idle" | "evicted" | "shutdown";
 export const LRU_TCP = 0;
 export const LRU_UDP = 1;
 export const LRU_SHORT = 2;
-const CLASSES = 3;
+export const LRU_LONG = 3;
+const CLASSES = 4;
 
 /**
  * Bidirectional flow table keyed by the canonical 5-tuple (+ tunnel context).
@@ -55,8 +62,8 @@ export class FlowTable {
   private readonly buckets: (Flow | null)[];
   private readonly mask: number;
   private count = 0;
-  private readonly heads: (Flow | null)[] = [null, null, null]; // least recently active
-  private readonly tails: (Flow | null)[] = [null, null, null]; // most recently active
+  private readonly heads: (Flow | null)[] = [null, null, null, null]; // least recently active
+  private readonly tails: (Flow | null)[] = [null, null, null, null]; // most recently active
   private readonly idleUs: number[];
   private tcpStreams = 0;
   private udpStreams = 0;
@@ -76,7 +83,7 @@ export class FlowTable {
   ) {
     this.opts = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...opts };
     this.budget = { used: 0, max: this.opts.maxBufferedBytes, reclaim: (bytes) => this.reclaim(bytes) };
-    this.idleUs = [this.opts.tcpIdleUs, this.opts.udpIdleUs, this.opts.shortIdleUs];
+    this.idleUs = [this.opts.tcpIdleUs, this.opts.udpIdleUs, this.opts.shortIdleUs, this.opts.longIdleUs];
     let n = 1024;
     while (n < this.opts.maxFlows * 2 && n < 1 << 24) n *= 2;
     this.buckets = new Array<Flow | null>(n).fill(null);

@@ -22,6 +22,11 @@ export class Flow {
   decky: string | undefined = undefined;
   /** True once a TCP payload was seen (moves the flow to the long idle timeout). */
   hasPayload = false;
+  /** Bare ACKs (flags exactly ACK) per direction before the first payload (JA4SSH counts them). */
+  acksToServer = 0;
+  acksToClient = 0;
+  /** An interactive session (SSH): kept through long idle periods. */
+  longLived = false;
   private loText: string | undefined = undefined;
   private hiText: string | undefined = undefined;
 
@@ -55,6 +60,8 @@ export class Flow {
   rst = false;
   /** FIN from both sides or RST: analysis is over; the flow lingers to absorb late packets. */
   closed = false;
+  /** The engine has written this flow's results (at close, or when it leaves the table). */
+  finalized = false;
 
   /** Reassembly of the first bytes of each direction (created on demand, TCP only). */
   toServer: StreamReassembler | null = null;
@@ -97,6 +104,9 @@ export class Flow {
     this.lruClass = 0;
     this.decky = undefined;
     this.hasPayload = false;
+    this.acksToServer = 0;
+    this.acksToClient = 0;
+    this.longLived = false;
     this.loText = undefined;
     this.hiText = undefined;
     this.orientationFixed = false;
@@ -119,6 +129,7 @@ export class Flow {
     this.finFromServer = false;
     this.rst = false;
     this.closed = false;
+    this.finalized = false;
     this.toServer = null;
     this.toClient = null;
     this.state = null;

@@ -10,11 +10,14 @@ import {
   type FlowEndReason,
   FlowTable,
   type FlowTableOptions,
+  LRU_LONG,
   LRU_SHORT,
   LRU_TCP,
 } from "../flow/flow-table.js";
 import { Counters } from "../util/counters.js";
+import { HttpAnalyzer, mayStartHttp } from "./analyzers/http.js";
 import { QuicAnalyzer } from "./analyzers/quic.js";
+import { SshAnalyzer, startsSsh } from "./analyzers/ssh.js";
 import { SynAnalyzer } from "./analyzers/tcp-syn.js";
 import { CertificateCache, TlsAnalyzer } from "./analyzers/tls.js";
 import type { DeckyMap } from "./decky-map.js";
@@ -23,8 +26,8 @@ import { hasFingerprint, type Ja4Record } from "./ja4-record.js";
 import type { Observation } from "./observation.js";
 
 /** Analyzers that can be switched on or off (`--analyzers`). */
-export type AnalyzerName = "tls" | "quic" | "tcp";
-export const ALL_ANALYZERS: readonly AnalyzerName[] = ["tls", "quic", "tcp"];
+export type AnalyzerName = "tls" | "quic" | "ssh" | "http" | "tcp";
+export const ALL_ANALYZERS: readonly AnalyzerName[] = ["tls", "quic", "ssh", "http", "tcp"];
 
 export interface EngineOptions {
   /** Analyzers to run (default: all). */
@@ -195,12 +198,17 @@ export class SnifferEngine implements AnalyzerContext {
     }
     if (fromClient) flow.packetsToServer++;
     else flow.packetsToClient++;
+    if (!flow.hasPayload && f === TCP_ACK && p.payloadLen === 0) {
+      if (fromClient) flow.acksToServer++;
+      else flow.acksToClient++;
+    }
 
     if (p.payloadLen > 0 && !flow.closed) {
       const st = this.stateOf(flow);
+      if (fromClient ? !st.attachedClient : !st.attachedServer) this.attachAnalyzers(st, fromClient);
       if (!flow.hasPayload) {
         flow.hasPayload = true;
-        this.table.setClass(flow, LRU_TCP);
+        this.table.setClass(flow, flow.longLived ? LRU_LONG : LRU_TCP);
       }
       const limit = this.table.opts.reassemblyLimit;
       const r = flow.reassembler(fromClient, limit, this.table.budget);
@@ -209,11 +217,13 @@ export class SnifferEngine implements AnalyzerContext {
           const isn = fromClient ? flow.clientIsn : flow.serverIsn;
           if (isn >= 0) r.initFromSyn(isn);
         }
-        if (st.analyzers.length === 0) this.attachAnalyzers(st);
         st.deliveringFromClient = fromClient;
         r.add(p.tcpSeq, p.buf, p.payloadOff, p.payloadLen, st);
       }
     }
+
+    const sst = flow.state as FlowState | null;
+    if (sst?.ssh != null && !flow.finalized) sst.ssh.onPacket(fromClient, p);
 
     if (f & TCP_RST) {
       flow.rst = true;
@@ -242,25 +252,48 @@ export class SnifferEngine implements AnalyzerContext {
       st.quic.onDatagram(fromClient, p.buf, p.payloadOff, p.payloadLen);
   }
 
-  private attachAnalyzers(st: FlowState): void {
-    if (this.analyzers.has("tls"))
+  /**
+   * On each direction's first payload: which protocols may this be? TLS is watched from
+   * the first byte either way (it may also start later, after CONNECT or SOCKS); HTTP by
+   * the client's first bytes, even when the server spoke first; SSH by either side's.
+   */
+  private attachAnalyzers(st: FlowState, fromClient: boolean): void {
+    const first = !st.attachedClient && !st.attachedServer;
+    if (fromClient) st.attachedClient = true;
+    else st.attachedServer = true;
+    const p = this.pkt;
+    if (first && this.analyzers.has("tls")) {
       st.analyzers.push(new TlsAnalyzer(st, this, this.certCache, this.opts.keyLog));
+    }
+    if (fromClient && this.analyzers.has("http") && mayStartHttp(p.buf, p.payloadOff, p.payloadLen)) {
+      st.analyzers.push(new HttpAnalyzer(st, this, this.stats));
+    }
+    if (st.ssh === null && this.analyzers.has("ssh") && startsSsh(p.buf, p.payloadOff, p.payloadLen)) {
+      const f = st.flow;
+      st.ssh = new SshAnalyzer(st, this, this.stats, f.acksToServer, f.acksToClient);
+      f.longLived = true;
+    }
   }
 
   /** FIN/RST: finish the analysis now, keep the flow a while as closed. */
   private close(flow: Flow): void {
     if (flow.closed) return;
-    this.finalize(flow);
     flow.closed = true;
     this.table.setClass(flow, LRU_SHORT);
+    // JA4SSH still counts the last ACKs after FIN: an SSH flow is finalized when it
+    // leaves the table (after the short linger); everything else right away.
+    const st = flow.state as FlowState | null;
+    if (st?.ssh == null) this.finalize(flow);
   }
 
   private onFlowEnd(flow: Flow, _reason: FlowEndReason): void {
-    if (!flow.closed) this.finalize(flow);
+    this.finalize(flow);
     flow.state = null;
   }
 
   private finalize(flow: Flow): void {
+    if (flow.finalized) return;
+    flow.finalized = true;
     let st = flow.state as FlowState | null;
     if (st === null) {
       // A flow with nothing analysed (a scan probe) has a record only for its SYN.
@@ -279,6 +312,10 @@ export class SnifferEngine implements AnalyzerContext {
     flow.releaseBuffers();
     st.analyzers.length = 0;
     st.quic = null;
+    if (st.ssh !== null) {
+      st.ssh.finish();
+      st.ssh = null;
+    }
     if (this.opts.onFlowRecord !== undefined) this.completeRecord(flow, st);
     if (this.opts.onFlowRecord !== undefined && hasFingerprint(st.record)) {
       this.records++;

@@ -1,6 +1,7 @@
 import type { Flow } from "../flow/flow.js";
 import type { StreamSink } from "../flow/reassembly.js";
 import type { QuicAnalyzer } from "./analyzers/quic.js";
+import type { SshAnalyzer } from "./analyzers/ssh.js";
 import type { Ja4Record } from "./ja4-record.js";
 import type { Observation } from "./observation.js";
 
@@ -23,8 +24,13 @@ export interface StreamAnalyzer {
 export class FlowState implements StreamSink {
   readonly record: Ja4Record;
   analyzers: StreamAnalyzer[] = [];
+  /** Analyzers were considered on this direction's first payload (never again). */
+  attachedClient = false;
+  attachedServer = false;
   /** UDP: the QUIC analyzer, null once the flow is known not to be QUIC, undefined before. */
   quic: QuicAnalyzer | null | undefined = undefined;
+  /** TCP: the SSH analyzer (fed every packet), once the flow was seen to speak SSH. */
+  ssh: SshAnalyzer | null = null;
   /** Which direction the reassembler is delivering to (set before each add). */
   deliveringFromClient = true;
   /** Observations emitted for this flow (for the summary). */

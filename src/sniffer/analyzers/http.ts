@@ -1,0 +1,93 @@
+import { Http1RequestReader, type HttpRequest, ja4h } from "../../fingerprint/http/index.js";
+import type { Counters } from "../../util/counters.js";
+import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
+import { SEVERITY_INFO } from "../observation.js";
+
+/** Requests reported per connection (pipelining attackers send many). */
+const MAX_REQUESTS = 100;
+/** Request targets are cut to this many characters in events. */
+const MAX_PATH = 512;
+
+/** A first client byte that can start a request line ("GET ", "PRI * HTTP/2.0", ...). */
+export function mayStartHttp(buf: Buffer, off: number, len: number): boolean {
+  return len > 0 && buf[off] >= 0x41 && buf[off] <= 0x5a;
+}
+
+/** Request-line and header text from the attacker: printable ASCII kept, the rest as \xHH. */
+function printable(s: string, max: number): string {
+  const cut = s.length > max ? s.slice(0, max) : s;
+  return cut.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+function header(req: HttpRequest, name: string): string {
+  for (const h of req.headers) if (h.name.toLowerCase() === name) return h.value;
+  return "";
+}
+
+/**
+ * HTTP/1.x requests (and cleartext HTTP/2 with prior knowledge) on the client direction
+ * of a TCP flow → http_request_fingerprint per request (JA4H), http2_fingerprint (Akamai
+ * format) once, and the connection record's `http` list.
+ */
+export class HttpAnalyzer implements StreamAnalyzer {
+  private readonly reader: Http1RequestReader;
+  private requests = 0;
+  private h2Reported = false;
+
+  constructor(
+    private readonly st: FlowState,
+    private readonly ctx: AnalyzerContext,
+    counters: Counters,
+  ) {
+    this.reader = new Http1RequestReader((req) => this.onRequest(req), { counters });
+  }
+
+  get finished(): boolean {
+    return this.reader.state === "not_http" || this.requests >= MAX_REQUESTS;
+  }
+
+  onData(fromClient: boolean, buf: Buffer, off: number, len: number): void {
+    if (!fromClient) return;
+    this.reader.push(buf, off, len);
+    const h2 = this.reader.http2;
+    if (!this.h2Reported && h2?.akamai !== undefined) {
+      this.h2Reported = true;
+      this.st.record.http2 = h2.akamai;
+      const f = this.st.flow;
+      this.ctx.emit(f, "http2_fingerprint", SEVERITY_INFO, {
+        src_ip: f.clientAddr,
+        src_port: String(f.clientPort),
+        dst_ip: f.serverAddr,
+        dst_port: String(f.serverPort),
+        akamai: h2.akamai,
+      });
+    }
+  }
+
+  onGap(fromClient: boolean): void {
+    void fromClient; // the reader cannot resynchronise; later requests are lost
+  }
+
+  private onRequest(req: HttpRequest): void {
+    if (this.requests >= MAX_REQUESTS) return;
+    this.requests++;
+    const fp = ja4h(req);
+    if (fp === undefined) return;
+    const rec = this.st.record;
+    if (rec.http === undefined) rec.http = [];
+    rec.http.push({ ja4h: fp.ja4h });
+    const f = this.st.flow;
+    this.ctx.emit(f, "http_request_fingerprint", SEVERITY_INFO, {
+      src_ip: f.clientAddr,
+      src_port: String(f.clientPort),
+      dst_ip: f.serverAddr,
+      dst_port: String(f.serverPort),
+      method: printable(req.method, 32),
+      host: printable(header(req, "host"), 255),
+      path: printable(req.target, MAX_PATH),
+      user_agent: printable(header(req, "user-agent"), 512),
+      ja4h: fp.ja4h,
+      ja4h_r: fp.ja4h_r,
+    });
+  }
+}
