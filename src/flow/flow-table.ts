@@ -113,6 +113,17 @@ export class FlowTable {
     // whose lastTsUs moved on when it reaches the head ("second chance"), so a packet
     // touches one flow object instead of three.
     this.fromClient = srcIsLow === flow.clientIsLow;
+    if (flow.packets > 0) {
+      // Inter-arrival statistics for tcp_flow_timing (packet time; a negative gap, from
+      // a capture merged out of order, is not counted).
+      const iat = p.tsUs - flow.lastTsUs;
+      if (iat >= 0) {
+        flow.iatSumUs += iat;
+        flow.iatCount++;
+        if (iat < flow.iatMinUs) flow.iatMinUs = iat;
+        if (iat > flow.iatMaxUs) flow.iatMaxUs = iat;
+      }
+    }
     flow.lastTsUs = p.tsUs;
     this.current = flow;
     return flow;

@@ -41,6 +41,15 @@ export class Flow {
   queuedTsUs = 0;
   packets = 0;
   bytes = 0;
+  /** Inter-arrival times between the flow's packets (µs), for tcp_flow_timing. */
+  iatSumUs = 0;
+  iatCount = 0;
+  iatMinUs = Number.POSITIVE_INFINITY;
+  iatMaxUs = 0;
+  /** Client payload segments that started below the highest client sequence already seen. */
+  retransmits = 0;
+  /** End of the highest client payload seen (-1 before any), for retransmit counting. */
+  clientSeqHigh = -1;
   packetsToServer = 0;
   packetsToClient = 0;
 
@@ -115,6 +124,12 @@ export class Flow {
     this.queuedTsUs = tsUs;
     this.packets = 0;
     this.bytes = 0;
+    this.iatSumUs = 0;
+    this.iatCount = 0;
+    this.iatMinUs = Number.POSITIVE_INFINITY;
+    this.iatMaxUs = 0;
+    this.retransmits = 0;
+    this.clientSeqHigh = -1;
     this.packetsToServer = 0;
     this.packetsToClient = 0;
     this.synTsUs = -1;

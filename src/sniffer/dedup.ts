@@ -22,6 +22,12 @@ export function dedupKeyFor(eventType: string, f: Record<string, string>): strin
       return `${f.hassh ?? ""}|${f.hassh_server ?? ""}`;
     case "http_request_fingerprint":
       return f.ja4h ?? "";
+    case "ipv6_link_local_leak":
+      return f.link_local_ip ?? "";
+    case "ssh_client_banner":
+      return f.ssh_version ?? "";
+    case "http2_fingerprint":
+      return f.akamai ?? "";
     case "quic_client_hello":
       return `${f.ja4 ?? ""}|${f.sni ?? ""}`;
     default:

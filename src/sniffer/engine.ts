@@ -15,7 +15,9 @@ import {
   LRU_TCP,
 } from "../flow/flow-table.js";
 import { Counters } from "../util/counters.js";
+import { countRetransmit, emitFlowTiming } from "./analyzers/flow-timing.js";
 import { HttpAnalyzer, mayStartHttp } from "./analyzers/http.js";
+import { checkLinkLocal } from "./analyzers/ipv6-leak.js";
 import { QuicAnalyzer } from "./analyzers/quic.js";
 import { SshAnalyzer, startsSsh } from "./analyzers/ssh.js";
 import { SynAnalyzer } from "./analyzers/tcp-syn.js";
@@ -26,8 +28,8 @@ import { hasFingerprint, type Ja4Record } from "./ja4-record.js";
 import type { Observation } from "./observation.js";
 
 /** Analyzers that can be switched on or off (`--analyzers`). */
-export type AnalyzerName = "tls" | "quic" | "ssh" | "http" | "tcp";
-export const ALL_ANALYZERS: readonly AnalyzerName[] = ["tls", "quic", "ssh", "http", "tcp"];
+export type AnalyzerName = "tls" | "quic" | "ssh" | "http" | "tcp" | "timing" | "ipv6";
+export const ALL_ANALYZERS: readonly AnalyzerName[] = ["tls", "quic", "ssh", "http", "tcp", "timing", "ipv6"];
 
 export interface EngineOptions {
   /** Analyzers to run (default: all). */
@@ -63,6 +65,8 @@ export class SnifferEngine implements AnalyzerContext {
   records = 0;
   private readonly pkt = newDecodedPacket();
   private readonly analyzers: Set<AnalyzerName>;
+  private readonly ipv6Leaks: boolean;
+  private readonly timing: boolean;
   private readonly certCache = new CertificateCache();
   private readonly syn: SynAnalyzer | undefined;
   /** Which side of the current packet is a decky ("dst", "src"), undefined without a decky map. */
@@ -74,6 +78,8 @@ export class SnifferEngine implements AnalyzerContext {
     const on = opts.analyzers ?? ALL_ANALYZERS;
     this.analyzers = new Set(on);
     if (this.analyzers.has("tcp")) this.syn = new SynAnalyzer(this, opts.p0f);
+    this.ipv6Leaks = this.analyzers.has("ipv6");
+    this.timing = this.analyzers.has("timing");
   }
 
   handleFrame(frame: CapturedFrame): void {
@@ -114,6 +120,7 @@ export class SnifferEngine implements AnalyzerContext {
 
     this.pktHint = hint;
     let flow = this.table.lookup(p, hint);
+    if (flow.packets === 0 && p.ipVersion === 6 && this.ipv6Leaks) checkLinkLocal(this, flow);
     let fromClient = this.table.fromClient;
     if (p.protocol === 6) {
       if ((p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && flow.closed) {
@@ -203,6 +210,7 @@ export class SnifferEngine implements AnalyzerContext {
       else flow.acksToClient++;
     }
 
+    if (p.payloadLen > 0 && fromClient && this.timing) countRetransmit(flow, p.tcpSeq, p.payloadLen);
     if (p.payloadLen > 0 && !flow.closed) {
       const st = this.stateOf(flow);
       if (fromClient ? !st.attachedClient : !st.attachedServer) this.attachAnalyzers(st, fromClient);
@@ -294,6 +302,7 @@ export class SnifferEngine implements AnalyzerContext {
   private finalize(flow: Flow): void {
     if (flow.finalized) return;
     flow.finalized = true;
+    if (this.timing && flow.protocol === 6) emitFlowTiming(this, flow);
     let st = flow.state as FlowState | null;
     if (st === null) {
       // A flow with nothing analysed (a scan probe) has a record only for its SYN.

@@ -1,0 +1,50 @@
+import type { Flow } from "../../flow/flow.js";
+import type { AnalyzerContext } from "../flow-state.js";
+import { SEVERITY_INFO } from "../observation.js";
+
+/** Python's str(round(x, n)) for DECNET's float fields ("0.0", "12.5", "3.142"). */
+export function pyRound(x: number, digits: number): string {
+  const f = 10 ** digits;
+  const r = Math.round(x * f) / f;
+  return Number.isInteger(r) ? r.toFixed(1) : String(r);
+}
+
+/**
+ * Counts a client payload segment: one that starts below the highest client sequence
+ * number already seen repeats data the decky already had (DECNET: "attacker→decky
+ * payload segments whose sequence number was already seen"). Per flow: two numbers.
+ */
+export function countRetransmit(flow: Flow, seq: number, len: number): void {
+  const high = flow.clientSeqHigh;
+  const end = (seq + len) >>> 0;
+  if (high === -1) {
+    flow.clientSeqHigh = end;
+    return;
+  }
+  if (((seq - high) | 0) < 0) flow.retransmits++;
+  if (((end - high) | 0) > 0) flow.clientSeqHigh = end;
+}
+
+/**
+ * DECNET's tcp_flow_timing summary of a finished TCP flow: packets, payload bytes,
+ * duration and inter-arrival times. Scan probes (under 4 packets, under 1 s, no
+ * retransmission) are not reported.
+ */
+export function emitFlowTiming(ctx: AnalyzerContext, flow: Flow): void {
+  const durationUs = flow.lastTsUs - flow.firstTsUs;
+  if (flow.packets < 4 && flow.retransmits === 0 && durationUs < 1_000_000) return;
+  const n = flow.iatCount;
+  ctx.emit(flow, "tcp_flow_timing", SEVERITY_INFO, {
+    src_ip: flow.clientAddr,
+    src_port: String(flow.clientPort),
+    dst_ip: flow.serverAddr,
+    dst_port: String(flow.serverPort),
+    packets: String(flow.packets),
+    bytes: String(flow.bytes),
+    duration_s: pyRound(durationUs / 1e6, 3),
+    mean_iat_ms: pyRound(n > 0 ? flow.iatSumUs / n / 1000 : 0, 2),
+    min_iat_ms: pyRound(n > 0 ? flow.iatMinUs / 1000 : 0, 2),
+    max_iat_ms: pyRound(n > 0 ? flow.iatMaxUs / 1000 : 0, 2),
+    retransmits: String(flow.retransmits),
+  });
+}
