@@ -235,7 +235,11 @@ export class SnifferEngine implements AnalyzerContext {
 
     if (f & TCP_RST) {
       flow.rst = true;
+      // A reset connection is over: no FIN handshake follows to absorb, and a new SYN on
+      // the same ports is a new conversation. Ending it now (instead of lingering) keeps
+      // SYN-scan probes — SYN, RST — at one table entry for two packets.
       this.close(flow);
+      this.table.end(flow, "rst");
     } else if (f & TCP_FIN) {
       if (fromClient) flow.finFromClient = true;
       else flow.finFromServer = true;

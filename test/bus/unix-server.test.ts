@@ -202,8 +202,11 @@ describe("unix server: interop with an independent Python peer", { skip: hasPyth
     const sub = bus.subscribe("attacker.>");
     const probe = new UnixBusClient({ socketPath: server.socketPath, log: silentLog });
     await syncSubscription(probe, sub, "attacker.sync");
-    const py = spawnSync("python3", [PY_PEER, "pub", server.socketPath, "attacker.fingerprinted", "jarm", "20"]);
-    assert.equal(py.status, 0, py.stderr.toString());
+    // Asynchronous spawn: the server runs in this process and must keep serving meanwhile.
+    const py = spawn("python3", [PY_PEER, "pub", server.socketPath, "attacker.fingerprinted", "jarm", "20"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    assert.equal(await new Promise((r) => py.once("exit", r)), 0);
     for (let i = 0; i < 20; i++) {
       const ev = await nextEvent(sub);
       assert.equal(ev.topic, "attacker.fingerprinted");
