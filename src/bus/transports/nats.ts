@@ -61,6 +61,7 @@ export class NatsBus implements Bus {
   private connecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private up = false;
+  private retryTimer: NodeJS.Timeout | undefined;
   private downSinceMs = 0;
   private bytesWhileDown = 0;
   /** Open subscriptions and their NATS handles (bounded by the caller's own code). */
@@ -227,7 +228,24 @@ export class NatsBus implements Bus {
       }
     });
     this.subs.set(sub, this.nc === undefined ? undefined : this.natsSubscribe(this.nc, sub));
+    if (this.nc === undefined) this.connectInBackground();
     return sub;
+  }
+
+  /** Subscribing connects in the background, retrying with backoff until it works or closes. */
+  private connectInBackground(attempt = 0): void {
+    if (this.connecting !== undefined || this.nc !== undefined || this.closing !== undefined) return;
+    this.connect().catch((err: unknown) => {
+      if (this.closing !== undefined) return;
+      this.warnLimiter.warn("sub_connect", `${errText(err)}; retrying`);
+      const initialMs = this.opts.reconnect?.initialMs ?? 100;
+      const maxMs = this.opts.reconnect?.maxMs ?? 5000;
+      const delay = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 20)) * (0.8 + Math.random() * 0.4);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.connectInBackground(attempt + 1);
+      }, delay);
+    });
   }
 
   /** Waits until the server has seen everything published so far (for CLIs and tests). */
@@ -242,6 +260,7 @@ export class NatsBus implements Bus {
   }
 
   private async doClose(): Promise<void> {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     try {
       await this.connecting;
     } catch {

@@ -16,7 +16,7 @@
  * A stream that does not start with a request line ends in "not_http" on its first bytes
  * (a capture that starts in the middle of a connection is not resynchronised).
  */
-export { hash12 } from "./hash.js";
+export { hash12 } from "../digest.js";
 export { HpackDecoder } from "./hpack.js";
 export {
   type Http1ReaderOptions,

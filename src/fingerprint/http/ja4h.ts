@@ -1,4 +1,4 @@
-import { hash12 } from "./hash.js";
+import { hash12 } from "../digest.js";
 import type { HttpRequest } from "./request.js";
 
 /**

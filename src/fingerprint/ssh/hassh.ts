@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { md5Hex } from "../digest.js";
 import type { Kexinit } from "./kexinit.js";
 
 /** HASSH of an SSH client (salesforce/hassh; tshark `ssh.kex.hassh`). */
@@ -26,9 +26,7 @@ function cString(s: string): string {
   return nul < 0 ? s : s.slice(0, nul);
 }
 
-function md5(s: string): string {
-  return createHash("md5").update(s, "utf8").digest("hex");
-}
+const md5 = md5Hex;
 
 /** Client fingerprint: the client's own KEXINIT, client-to-server lists. */
 export function hassh(kex: Kexinit): Hassh {

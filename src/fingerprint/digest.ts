@@ -1,0 +1,33 @@
+/**
+ * The digests every fingerprint family uses (JA4+ truncated SHA-256, JA3/HASSH MD5),
+ * memoised: the same lists — a tool's cipher suites, a server's algorithms, a CA's name
+ * attributes — recur on every connection. Bounded: 4096 inputs per digest, inputs over
+ * 4096 characters are not remembered.
+ */
+import { createHash } from "node:crypto";
+import { BoundedCache } from "../util/bounded-cache.js";
+
+const MAX_MEMO_INPUT = 4096;
+const sha12Memo = new BoundedCache<string>(4096, 4096 * MAX_MEMO_INPUT);
+const md5Memo = new BoundedCache<string>(4096, 4096 * MAX_MEMO_INPUT);
+
+/** First 12 hex digits of SHA-256 over the UTF-8 bytes of s; "000000000000" for "" (JA4+). */
+export function hash12(s: string): string {
+  if (s.length === 0) return "000000000000";
+  let h = sha12Memo.get(s);
+  if (h === undefined) {
+    h = createHash("sha256").update(s, "utf8").digest("hex").slice(0, 12);
+    if (s.length <= MAX_MEMO_INPUT) sha12Memo.set(s, h);
+  }
+  return h;
+}
+
+/** Lowercase MD5 hex over the UTF-8 bytes of s (JA3, JA3S, HASSH). */
+export function md5Hex(s: string): string {
+  let h = md5Memo.get(s);
+  if (h === undefined) {
+    h = createHash("md5").update(s, "utf8").digest("hex");
+    if (s.length <= MAX_MEMO_INPUT) md5Memo.set(s, h);
+  }
+  return h;
+}
