@@ -1,1 +1,0 @@
-export { hash12 } from "../digest.js";
