@@ -277,18 +277,25 @@ export async function runReadBench(opts: ReadBenchOptions = {}): Promise<string>
   const built = existsSync(join(root, "dist", "src", "cli", "main.js"));
   if (!built)
     notes.push("dist/src/cli/main.js is missing: run `npm run build` (as `npm run bench` does) first.");
-  const ours = (c: Capture, label: string): Measure => ({
-    name: "decnet-sensor",
-    shown: `${opts.sensorCommand ? opts.sensorCommand.join(" ") : "node bin/decnet-sensor.js"} read ${rel(c.path)}`,
-    cmd: [...(opts.sensorCommand ?? [process.execPath, cli]), "read", c.path],
+  // The core targets are for the TLS analyzers (JA3/JA4/JA4S/JA4X: the fingerprinting core);
+  // the same file is also read with every analyzer on, with and without DECNET's 300 s dedup.
+  const ours = (c: Capture, label: string, name: string, extra: string[]): Measure => ({
+    name,
+    shown: `${opts.sensorCommand ? opts.sensorCommand.join(" ") : "node bin/decnet-sensor.js"} read ${[...extra, rel(c.path)].join(" ")}`,
+    cmd: [...(opts.sensorCommand ?? [process.execPath, cli]), "read", ...extra, c.path],
     fileLabel: label,
     packets: c.summary.packets,
     runs: [],
     failed: false,
   });
-  const ours1 = ours(small, label1);
-  const ours2 = ours(large, label2);
-  measures.push(ours1, ours2);
+  const ours1 = ours(small, label1, "decnet-sensor (TLS core)", ["--analyzers", "tls"]);
+  const ours2 = ours(large, label2, "decnet-sensor (TLS core)", ["--analyzers", "tls"]);
+  const oursAll = ours(small, label1, "decnet-sensor (all analyzers)", []);
+  const oursAllDedup = ours(small, label1, "decnet-sensor (all analyzers, dedup 300 s)", [
+    "--dedup-ttl",
+    "300",
+  ]);
+  measures.push(ours1, ours2, oursAll, oursAllDedup);
 
   let tshark: Measure | undefined;
   if (have("tshark")) {
@@ -389,7 +396,7 @@ export async function runReadBench(opts: ReadBenchOptions = {}): Promise<string>
   const lines: string[] = [];
   lines.push("## Read", "");
   lines.push(
-    `Capture reading: \`decnet-sensor read FILE > /dev/null\` (default output: every event written) on a synthetic honeypot capture, against tshark extracting JA3/JA3S, tcpdump copying the file (the read floor) and p0f. Best of ${runs} interleaved runs (${FAST_RUNS} for sub-second ones); wall time measured around each process (start-up included), peak RSS from \`/usr/bin/time -v\`.`,
+    `Capture reading: \`decnet-sensor read FILE > /dev/null\` (default output: every event written; the targets apply to the TLS core, \`--analyzers tls\`, and the figures with every analyzer on stand beside them) on a synthetic honeypot capture, against tshark extracting JA3/JA3S, tcpdump copying the file (the read floor) and p0f. Best of ${runs} interleaved runs (${FAST_RUNS} for sub-second ones); wall time measured around each process (start-up included), peak RSS from \`/usr/bin/time -v\`.`,
     "",
   );
   lines.push(
@@ -467,12 +474,12 @@ export async function runReadBench(opts: ReadBenchOptions = {}): Promise<string>
     ]),
   );
   for (const m of measures) if (m.note) notes.push(m.note);
-  for (const m of [ours1, ours2]) {
+  for (const m of [ours1, ours2, oursAll, oursAllDedup]) {
     const b = best(m);
     const s = b ? sensorSummary(b.stderr) : undefined;
     if (s) {
       notes.push(
-        `decnet-sensor on ${m.fileLabel}: ${fmtInt(Number(s.observations))} observations written, ${fmtInt(Number(s.flows))} flows (${fmtInt(Number(s.flows_evicted))} evicted); its own count: ${fmtInt(Number(s.packets))} packets at ${fmtInt(Number(s.packets_per_second))} packets/s excluding start-up.`,
+        `${m.name} on ${m.fileLabel}: ${fmtInt(Number(s.observations))} observations written, ${fmtInt(Number(s.flows))} flows (${fmtInt(Number(s.flows_evicted))} evicted); its own count: ${fmtInt(Number(s.packets))} packets at ${fmtInt(Number(s.packets_per_second))} packets/s excluding start-up.`,
       );
       if (Number(s.packets) !== m.packets)
         notes.push(`decnet-sensor counted ${s.packets} packets on ${m.fileLabel}, expected ${m.packets}.`);
