@@ -20,6 +20,16 @@ export interface StreamAnalyzer {
   readonly finished: boolean;
 }
 
+/** DECNET's four endpoint fields, attacker (client) first: every sniffer event starts with them. */
+export function endpointFields(f: Flow): Record<string, string> {
+  return {
+    src_ip: f.clientAddr,
+    src_port: String(f.clientPort),
+    dst_ip: f.serverAddr,
+    dst_port: String(f.serverPort),
+  };
+}
+
 /** Per-flow engine state hung on `Flow.state`. */
 export class FlowState implements StreamSink {
   readonly record: Ja4Record;

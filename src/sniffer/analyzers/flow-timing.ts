@@ -1,5 +1,5 @@
 import type { Flow } from "../../flow/flow.js";
-import type { AnalyzerContext } from "../flow-state.js";
+import { type AnalyzerContext, endpointFields } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
 
 /** Python's str(round(x, n)) for DECNET's float fields ("0.0", "12.5", "3.142"). */
@@ -35,10 +35,7 @@ export function emitFlowTiming(ctx: AnalyzerContext, flow: Flow): void {
   if (flow.packets < 4 && flow.retransmits === 0 && durationUs < 1_000_000) return;
   const n = flow.iatCount;
   ctx.emit(flow, "tcp_flow_timing", SEVERITY_INFO, {
-    src_ip: flow.clientAddr,
-    src_port: String(flow.clientPort),
-    dst_ip: flow.serverAddr,
-    dst_port: String(flow.serverPort),
+    ...endpointFields(flow),
     packets: String(flow.packets),
     bytes: String(flow.bytes),
     duration_s: pyRound(durationUs / 1e6, 3),

@@ -1,6 +1,7 @@
 import { Http1RequestReader, type HttpRequest, ja4h } from "../../fingerprint/http/index.js";
 import type { Counters } from "../../util/counters.js";
 import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
+import { endpointFields } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
 
 /** Requests reported per connection (pipelining attackers send many). */
@@ -55,10 +56,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
       this.st.record.http2 = h2.akamai;
       const f = this.st.flow;
       this.ctx.emit(f, "http2_fingerprint", SEVERITY_INFO, {
-        src_ip: f.clientAddr,
-        src_port: String(f.clientPort),
-        dst_ip: f.serverAddr,
-        dst_port: String(f.serverPort),
+        ...endpointFields(f),
         akamai: h2.akamai,
       });
     }
@@ -78,10 +76,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
     rec.http.push({ ja4h: fp.ja4h });
     const f = this.st.flow;
     this.ctx.emit(f, "http_request_fingerprint", SEVERITY_INFO, {
-      src_ip: f.clientAddr,
-      src_port: String(f.clientPort),
-      dst_ip: f.serverAddr,
-      dst_port: String(f.serverPort),
+      ...endpointFields(f),
       method: printable(req.method, 32),
       host: printable(header(req, "host"), 255),
       path: printable(req.target, MAX_PATH),

@@ -1,5 +1,5 @@
 import type { Flow } from "../../flow/flow.js";
-import type { AnalyzerContext } from "../flow-state.js";
+import { type AnalyzerContext, endpointFields } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
 
 /** fe80::/10 — the first 10 bits of the first 16-bit word of the flow key. */
@@ -26,10 +26,7 @@ export function checkLinkLocal(ctx: AnalyzerContext, flow: Flow): void {
   const w2 = useLow ? k.a2 : k.b2;
   const w3 = useLow ? k.a3 : k.b3;
   const fields: Record<string, string> = {
-    src_ip: flow.clientAddr,
-    src_port: String(flow.clientPort),
-    dst_ip: flow.serverAddr,
-    dst_port: String(flow.serverPort),
+    ...endpointFields(flow),
     link_local_ip: useLow ? flow.key.addressText(0) : flow.key.addressText(1),
     side: clientLL ? "attacker" : "decky",
   };

@@ -2,8 +2,9 @@ import { isQuicInitial, QuicClientHelloExtractor } from "../../fingerprint/quic/
 import { ja3, ja4, parseClientHello } from "../../fingerprint/tls/index.js";
 import type { Counters } from "../../util/counters.js";
 import type { AnalyzerContext, FlowState } from "../flow-state.js";
+import { endpointFields } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
-import { alpnText, decimalList, hexList, tlsVersionName } from "./tls-fields.js";
+import { clientHelloFields, hexList, recordClientHello } from "./tls-fields.js";
 
 /**
  * QUIC over one UDP flow: the client's Initial packets are decrypted (RFC 9001/9369),
@@ -37,30 +38,13 @@ export class QuicAnalyzer {
     if (ch === undefined) return;
     const j4 = ja4(ch, "q");
     const j3 = ja3(ch);
-    const rec = this.st.record;
-    if (ch.serverName !== undefined) rec.tls_server_name = ch.serverName;
-    rec.ja4 = j4.ja4;
-    rec.ja4_r = j4.ja4_r;
-    rec.ja4_o = j4.ja4_o;
-    rec.ja4_ro = j4.ja4_ro;
-    rec.ja3 = j3.ja3;
-    rec.ja3_full = j3.ja3_full;
+    recordClientHello(this.st.record, ch, j3, j4);
     const f = this.st.flow;
-    this.ctx.emit(f, "quic_client_hello", SEVERITY_INFO, {
-      src_ip: f.clientAddr,
-      src_port: String(f.clientPort),
-      dst_ip: f.serverAddr,
-      dst_port: String(f.serverPort),
-      ja4: j4.ja4,
-      ja3: j3.ja3,
-      tls_version: tlsVersionName(ch.legacyVersion),
-      sni: ch.serverName ?? "",
-      alpn: alpnText(ch.alpn),
-      raw_ciphers: decimalList(ch.cipherSuites),
-      raw_extensions: decimalList(ch.extensionTypes),
-      ja4_r: j4.ja4_r,
-      ja4_o: j4.ja4_o,
-      supported_versions: hexList(ch.supportedVersions),
-    });
+    const fields = endpointFields(f);
+    clientHelloFields(fields, ch, j3, j4);
+    fields.ja4_r = j4.ja4_r;
+    fields.ja4_o = j4.ja4_o;
+    fields.supported_versions = hexList(ch.supportedVersions);
+    this.ctx.emit(f, "quic_client_hello", SEVERITY_INFO, fields);
   }
 }

@@ -9,6 +9,7 @@ import {
 } from "../../fingerprint/ssh/index.js";
 import type { Counters } from "../../util/counters.js";
 import type { AnalyzerContext, FlowState } from "../flow-state.js";
+import { endpointFields } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
 
 /** JA4SSH fingerprints kept per connection (one per 200 SSH packets). */
@@ -96,10 +97,7 @@ export class SshAnalyzer {
       this.bannerEmitted = true;
       const f = this.st.flow;
       this.ctx.emit(f, "ssh_client_banner", SEVERITY_INFO, {
-        src_ip: f.clientAddr,
-        src_port: String(f.clientPort),
-        dst_ip: f.serverAddr,
-        dst_port: String(f.serverPort),
+        ...endpointFields(f),
         ssh_version: this.client.banner,
       });
     }
@@ -124,10 +122,7 @@ export class SshAnalyzer {
     if (ck === undefined && sk === undefined && this.client.banner === undefined) return;
     const f = this.st.flow;
     const fields: Record<string, string> = {
-      src_ip: f.clientAddr,
-      src_port: String(f.clientPort),
-      dst_ip: f.serverAddr,
-      dst_port: String(f.serverPort),
+      ...endpointFields(f),
       hassh: "",
       hassh_algorithms: "",
       hassh_server: "",

@@ -3,8 +3,9 @@
  * so existing DECNET consumers read our records unchanged.
  */
 import { isGrease } from "../../fingerprint/tls/grease.js";
-import type { ClientHello } from "../../fingerprint/tls/index.js";
+import type { ClientHello, Ja3, Ja4 } from "../../fingerprint/tls/index.js";
 import type { X509Rdn } from "../../fingerprint/tls/x509.js";
+import type { Ja4Record } from "../ja4-record.js";
 
 const VERSION_NAMES: Record<number, string> = {
   512: "SSL 2.0",
@@ -78,4 +79,31 @@ export function decnetName(rdns: X509Rdn[]): string {
 export function pyRound2(x: number): string {
   const r = Math.round(x * 100) / 100;
   return Number.isInteger(r) ? r.toFixed(1) : String(r);
+}
+
+/** The connection record's client fingerprints (the first ClientHello of TLS or QUIC). */
+export function recordClientHello(rec: Ja4Record, ch: ClientHello, j3: Ja3, j4: Ja4): void {
+  if (ch.serverName !== undefined) rec.tls_server_name = ch.serverName;
+  rec.ja4 = j4.ja4;
+  rec.ja4_r = j4.ja4_r;
+  rec.ja4_o = j4.ja4_o;
+  rec.ja4_ro = j4.ja4_ro;
+  rec.ja3 = j3.ja3;
+  rec.ja3_full = j3.ja3_full;
+}
+
+/**
+ * DECNET's ClientHello fields (after the endpoints), in its order, then ours: JA3, JA4,
+ * legacy version, SNI, ALPN, GREASE-free decimal cipher and extension lists, resumption.
+ */
+export function clientHelloFields(fields: Record<string, string>, ch: ClientHello, j3: Ja3, j4: Ja4): void {
+  fields.ja3 = j3.ja3;
+  fields.ja4 = j4.ja4;
+  fields.tls_version = tlsVersionName(ch.legacyVersion);
+  fields.sni = ch.serverName ?? "";
+  fields.alpn = alpnText(ch.alpn);
+  fields.raw_ciphers = decimalList(ch.cipherSuites);
+  fields.raw_extensions = decimalList(ch.extensionTypes);
+  const resumption = resumptionMechanisms(ch);
+  if (resumption !== "") fields.resumption = resumption;
 }

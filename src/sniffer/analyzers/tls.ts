@@ -19,14 +19,17 @@ import { TlsRecordSplitter } from "../../fingerprint/tls/record-splitter.js";
 import { Tls13RecordOpener } from "../../fingerprint/tls/tls13-decrypt.js";
 import { BoundedCache } from "../../util/bounded-cache.js";
 import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
+import { endpointFields } from "../flow-state.js";
 import type { X509Entry } from "../ja4-record.js";
 import { SEVERITY_INFO, SEVERITY_WARNING } from "../observation.js";
 import {
   alpnText,
+  clientHelloFields,
   decimalList,
   decnetName,
   hexList,
   pyRound2,
+  recordClientHello,
   resumptionMechanisms,
   tlsVersionName,
 } from "./tls-fields.js";
@@ -153,16 +156,6 @@ export class TlsAnalyzer implements StreamAnalyzer {
     else if (type === HANDSHAKE_CERTIFICATE && !this.certsSeen) this.onCertificate(body);
   }
 
-  private baseFields(): Record<string, string> {
-    const f = this.st.flow;
-    return {
-      src_ip: f.clientAddr,
-      src_port: String(f.clientPort),
-      dst_ip: f.serverAddr,
-      dst_port: String(f.serverPort),
-    };
-  }
-
   private onClientHello(body: Buffer): void {
     const ch = parseClientHello(body);
     if (ch === undefined) return;
@@ -175,26 +168,11 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (this.ch === undefined) {
       // The connection record describes the first ClientHello, as the reference tool does.
       this.ch = ch;
-      const rec = this.st.record;
-      if (ch.serverName !== undefined) rec.tls_server_name = ch.serverName;
-      rec.ja4 = j4.ja4;
-      rec.ja4_r = j4.ja4_r;
-      rec.ja4_o = j4.ja4_o;
-      rec.ja4_ro = j4.ja4_ro;
-      rec.ja3 = j3.ja3;
-      rec.ja3_full = j3.ja3_full;
+      recordClientHello(this.st.record, ch, j3, j4);
     }
 
-    const fields = this.baseFields();
-    fields.ja3 = j3.ja3;
-    fields.ja4 = j4.ja4;
-    fields.tls_version = tlsVersionName(ch.legacyVersion);
-    fields.sni = ch.serverName ?? "";
-    fields.alpn = alpnText(ch.alpn);
-    fields.raw_ciphers = decimalList(ch.cipherSuites);
-    fields.raw_extensions = decimalList(ch.extensionTypes);
-    const resumption = resumptionMechanisms(ch);
-    if (resumption !== "") fields.resumption = resumption;
+    const fields = endpointFields(this.st.flow);
+    clientHelloFields(fields, ch, j3, j4);
     const flow = this.st.flow;
     if (flow.synTsUs >= 0 && flow.synAckTsUs >= 0) {
       fields.ja4l_rtt_ms = pyRound2((flow.synAckTsUs - flow.synTsUs) / 1000);
@@ -230,7 +208,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       this.armDecryption(sh.cipherSuite);
     }
 
-    const fields = this.baseFields();
+    const fields = endpointFields(this.st.flow);
     fields.ja3s = j3s.ja3s;
     fields.ja4s = j4s.ja4s;
     fields.tls_version = tlsVersionName(sh.selectedVersion ?? sh.legacyVersion);
@@ -272,7 +250,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       rec.tls_certs.push({ x509: entries });
     }
     if (leaf === undefined) return;
-    const fields = this.baseFields();
+    const fields = endpointFields(this.st.flow);
     fields.subject_cn = leaf.subjectCn;
     fields.issuer = leaf.issuer;
     fields.self_signed = leaf.selfSigned;
