@@ -79,7 +79,12 @@ export function encodeFrame(verb: Verb, arg = "", body?: string | Uint8Array): B
 }
 
 /** Why the decoder gave up on a stream. After a fault the stream is unusable (close it). */
-export type FrameFault = "header_too_long" | "header_not_ascii" | "empty_header" | "unknown_verb" | "body_too_long";
+export type FrameFault =
+  | "header_too_long"
+  | "header_not_ascii"
+  | "empty_header"
+  | "unknown_verb"
+  | "body_too_long";
 
 /**
  * Receives each decoded frame. `body` is a view into the read buffer (or a fresh copy when the

@@ -15,9 +15,9 @@ export { BUS_HEALTH_INTERVAL_MS, type Heartbeat, startWorkerHealth } from "./hea
 export { type BusLog, silentLog, stderrLog } from "./log.js";
 export { topicMatches } from "./match.js";
 export {
+  BusConfigError,
   type BusFileConfig,
   type BusFlags,
-  BusConfigError,
   type BusSettings,
   createBus,
   defaultSocketPath,
@@ -34,8 +34,8 @@ export {
   SYSTEM_BUS_HEALTH,
   systemHealth,
   TopicError,
-  topicOf,
   TRAFFIC_SUMMARY_TYPES,
+  topicOf,
 } from "./topics.js";
 export { InProcBroker, InProcBus, sharedInProcBroker } from "./transports/inproc.js";
 export { NatsBus } from "./transports/nats.js";

@@ -177,12 +177,15 @@ export function resolveBusSettings(input: SelectInput = {}): BusSettings {
   if (type === "inproc") return { kind: "inproc", reason };
   if (type === "unix") return { kind: "unix", socketPath, reason };
 
-  const url = nonEmpty(flags.natsUrl) ?? nonEmpty(env.DECNET_NATS_URL) ?? nonEmpty(file.nats?.url) ?? DEFAULT_NATS_URL;
+  const url =
+    nonEmpty(flags.natsUrl) ?? nonEmpty(env.DECNET_NATS_URL) ?? nonEmpty(file.nats?.url) ?? DEFAULT_NATS_URL;
   const user = nonEmpty(flags.natsUser) ?? nonEmpty(env.DECNET_NATS_USER) ?? nonEmpty(file.nats?.user);
   const pass = nonEmpty(flags.natsPass) ?? nonEmpty(env.DECNET_NATS_PASS) ?? nonEmpty(file.nats?.pass);
   const token = nonEmpty(flags.natsToken) ?? nonEmpty(env.DECNET_NATS_TOKEN) ?? nonEmpty(file.nats?.token);
   if ((user === undefined) !== (pass === undefined)) {
-    throw new BusConfigError("NATS user and password go together (--nats-user/--nats-pass or DECNET_NATS_USER/_PASS)");
+    throw new BusConfigError(
+      "NATS user and password go together (--nats-user/--nats-pass or DECNET_NATS_USER/_PASS)",
+    );
   }
   if (token !== undefined && user !== undefined) {
     throw new BusConfigError("give either a NATS token or a NATS user and password, not both");

@@ -73,7 +73,12 @@ export class ThreadBusBridge {
       Atomics.sub(this.inflight, 0, batch.length);
       if (this.closed) return;
       for (const item of batch) {
-        if (!Array.isArray(item) || typeof item[0] !== "string" || typeof item[1] !== "string" || !isJsonObject(item[2])) {
+        if (
+          !Array.isArray(item) ||
+          typeof item[0] !== "string" ||
+          typeof item[1] !== "string" ||
+          !isJsonObject(item[2])
+        ) {
           this.bus.counters.inc("thread_malformed");
           continue;
         }
@@ -107,7 +112,8 @@ export class ThreadPublisher {
   dropped = 0;
 
   constructor(handle: ThreadBusHandle) {
-    if (!isThreadBusHandle(handle)) throw new TypeError("not a ThreadBusHandle (pass ThreadBusBridge.handle)");
+    if (!isThreadBusHandle(handle))
+      throw new TypeError("not a ThreadBusHandle (pass ThreadBusBridge.handle)");
     this.port = handle.port;
     this.inflight = new Int32Array(handle.inflight);
     this.max = handle.maxInFlight;

@@ -62,7 +62,10 @@ describe("envelope", () => {
     const ok = '{"v":1,"id":"aa","topic":"a.b","type":"t","ts":5,"payload":{}}';
     assert.equal(envelopeFromJson("a.b", ok).canonical, true);
     assert.equal(envelopeFromJson("a.b", ok.replace('"payload"', '"extra":1,"payload"')).canonical, false);
-    assert.equal(envelopeFromJson("a.b", '{"v":1,"id":"aa","topic":"a.b","type":"t","payload":{}}').canonical, false);
+    assert.equal(
+      envelopeFromJson("a.b", '{"v":1,"id":"aa","topic":"a.b","type":"t","payload":{}}').canonical,
+      false,
+    );
   });
 
   test("missing fields get DECNET's defaults", () => {
@@ -72,7 +75,10 @@ describe("envelope", () => {
     assert.equal(r.event?.type, "");
     assert.equal(r.event?.ts, 1_700_000_000);
     assert.deepEqual(r.event?.payload, {});
-    assert.equal(envelopeFromJson("a.b", '{"payload":null,"type":null,"v":null,"id":null,"ts":null}').event?.v, 1);
+    assert.equal(
+      envelopeFromJson("a.b", '{"payload":null,"type":null,"v":null,"id":null,"ts":null}').event?.v,
+      1,
+    );
   });
 
   test("refuses non-JSON, non-objects and mistyped fields", () => {

@@ -157,7 +157,9 @@ describe("frame decoding (golden bytes)", () => {
   });
 
   test("tolerates CR before LF and trims ASCII whitespace around args (as DECNET does)", () => {
-    const { frames } = decodeAll([Buffer.from("SUB  decky.>\t\r\n\0\0\0\0PUB a.b \r\r\n\0\0\0\0BYE trailing\n\0\0\0\0")]);
+    const { frames } = decodeAll([
+      Buffer.from("SUB  decky.>\t\r\n\0\0\0\0PUB a.b \r\r\n\0\0\0\0BYE trailing\n\0\0\0\0"),
+    ]);
     assert.deepEqual(
       frames.map((f) => [f.verb, f.arg]),
       [

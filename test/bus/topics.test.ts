@@ -34,11 +34,13 @@ describe("topic builders", () => {
   });
 
   test("reject control and non-ASCII characters (the wire header is ASCII)", () => {
-    for (const bad of ["d\u0000", "d\u007f", "décky", "d\u2028"]) assert.throws(() => assertSegment(bad), TopicError);
+    for (const bad of ["d\u0000", "d\u007f", "décky", "d\u2028"])
+      assert.throws(() => assertSegment(bad), TopicError);
   });
 
   test("accept names with other punctuation", () => {
-    for (const ok of ["web-01", "web_01", "10:0:0:1", "a/b", "x@y"]) assert.equal(deckyTraffic(ok), `decky.${ok}.traffic`);
+    for (const ok of ["web-01", "web_01", "10:0:0:1", "a/b", "x@y"])
+      assert.equal(deckyTraffic(ok), `decky.${ok}.traffic`);
   });
 
   test("a topic longer than the wire allows is refused", () => {
@@ -102,7 +104,8 @@ describe("wildcard matching", () => {
     ["a", "", false],
   ];
   for (const [p, t, want] of table) {
-    test(`${JSON.stringify(p)} vs ${JSON.stringify(t)} → ${want}`, () => assert.equal(topicMatches(p, t), want));
+    test(`${JSON.stringify(p)} vs ${JSON.stringify(t)} → ${want}`, () =>
+      assert.equal(topicMatches(p, t), want));
   }
 
   // An independent reference written from the rules, by splitting.

@@ -8,7 +8,7 @@ import { silentLog } from "../../src/bus/log.js";
 import { UnixBusClient } from "../../src/bus/transports/unix-client.js";
 import { UnixBusServer } from "../../src/bus/transports/unix-server.js";
 import { busContract } from "./helpers/contract.js";
-import { nextEvent, syncSubscription, tempDir, waitFor } from "./helpers/util.js";
+import { nextEvent, sleep, syncSubscription, tempDir, waitFor } from "./helpers/util.js";
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
@@ -72,7 +72,7 @@ describe("unix client", () => {
       assert.ok(i < 300, "no event after the restart");
       await pub.publish("decky.a.traffic", { phase: "after", i });
       pending ??= sub.next();
-      const r = await Promise.race([pending, new Promise<undefined>((res) => setTimeout(res, 50))]);
+      const r = await Promise.race([pending, sleep(50).then(() => undefined)]);
       if (r === undefined) continue;
       pending = undefined;
       if (!r.done && r.value.payload.phase === "after") break;

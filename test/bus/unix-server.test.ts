@@ -101,7 +101,7 @@ describe("unix server: DECNET wire protocol", () => {
     both.send("SUB a.>\n\0\0\0\0");
     other.send("SUB a.>\n\0\0\0\0");
     await new Promise((r) => setTimeout(r, 50));
-    both.send('PUB a.b\n\0\0\0\x02{}');
+    both.send("PUB a.b\n\0\0\0\x02{}");
     await waitFor(() => other.frames.length === 1, "delivery to the other subscriber");
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(both.frames.length, 0);
@@ -167,11 +167,25 @@ describe("unix server: DECNET wire protocol", () => {
   });
 });
 
-describe("unix server: interop with an independent Python peer", { skip: hasPython ? false : "python3 missing" }, () => {
+describe("unix server: interop with an independent Python peer", {
+  skip: hasPython ? false : "python3 missing",
+}, () => {
   test("python subscribes to our server and receives our events", async () => {
     const server = await startServer();
-    const py = spawn("python3", [PY_PEER, "sub", server.socketPath, "decky.>"], { stdio: ["ignore", "pipe", "inherit"] });
-    const lines: { topic: string; event: { v: number; id: string; topic: string; type: string; ts: number; payload: Record<string, unknown> } }[] = [];
+    const py = spawn("python3", [PY_PEER, "sub", server.socketPath, "decky.>"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const lines: {
+      topic: string;
+      event: {
+        v: number;
+        id: string;
+        topic: string;
+        type: string;
+        ts: number;
+        payload: Record<string, unknown>;
+      };
+    }[] = [];
     createInterface({ input: py.stdout }).on("line", (l) => lines.push(JSON.parse(l)));
     const exited = new Promise<number | null>((r) => py.once("exit", r));
     const bus = new UnixBusClient({ socketPath: server.socketPath, log: silentLog });
@@ -180,7 +194,8 @@ describe("unix server: interop with an independent Python peer", { skip: hasPyth
       await bus.publish("decky.sync.x", { sync: true });
       await new Promise((r) => setTimeout(r, 20));
     }
-    for (let i = 0; i < 5; i++) await bus.publish("decky.web01.traffic", { i, sni: "exämple.test" }, "tls_session");
+    for (let i = 0; i < 5; i++)
+      await bus.publish("decky.web01.traffic", { i, sni: "exämple.test" }, "tls_session");
     await bus.publish("decky.web01.traffic", { last: true }, "done");
     assert.equal(await exited, 0);
     const real = lines.filter((l) => l.event.payload.sync !== true);
@@ -251,7 +266,10 @@ describe("unix server: socket file", () => {
     await new Promise<void>((r) => stale.listen(path, r));
     // Closing a Node server unlinks the path, so recreate the stale case by hand:
     await new Promise<void>((r) => stale.close(() => r()));
-    const dead = spawnSync("python3", ["-c", `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(path)})`]);
+    const dead = spawnSync("python3", [
+      "-c",
+      `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(path)})`,
+    ]);
     if (dead.status === 0) {
       assert.ok(lstatSync(path).isSocket());
       const s1 = new UnixBusServer({ socketPath: path, log: silentLog, healthIntervalMs: 0 });

@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { connect as natsConnect, type NatsConnection, type Subscription as NatsSubscription } from "nats";
+import { type NatsConnection, type Subscription as NatsSubscription, connect as natsConnect } from "nats";
 import { Counters } from "../../util/counters.js";
 import {
   type Bus,
@@ -200,7 +200,10 @@ export class NatsBus implements Bus {
     if (!this.up) {
       if (this.bytesWhileDown + data.length > this.maxPendingBytes) {
         this.counters.inc("publish_dropped");
-        this.warnLimiter.warn("publish_dropped", "NATS is unreachable and the buffer is full; dropping events");
+        this.warnLimiter.warn(
+          "publish_dropped",
+          "NATS is unreachable and the buffer is full; dropping events",
+        );
         return;
       }
       this.bytesWhileDown += data.length;

@@ -13,7 +13,13 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "../bus.js";
-import { type BusEvent, envelopeFromJson, envelopeToJson, type JsonObject, makeEnvelope } from "../envelope.js";
+import {
+  type BusEvent,
+  envelopeFromJson,
+  envelopeToJson,
+  type JsonObject,
+  makeEnvelope,
+} from "../envelope.js";
 import { encodeFrame, FrameDecoder, MAX_BODY_BYTES, type Verb } from "../frame.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
 import { topicMatches } from "../match.js";
@@ -158,7 +164,9 @@ export class UnixBusClient implements Bus {
       }
     });
     s.on("drain", () => this.releaseDrain());
-    s.on("error", (err: NodeJS.ErrnoException) => this.log.debug(`socket error: ${err.code ?? errText(err)}`));
+    s.on("error", (err: NodeJS.ErrnoException) =>
+      this.log.debug(`socket error: ${err.code ?? errText(err)}`),
+    );
     s.on("close", () => this.onSocketClose(s));
     const hello = encodeFrame("HELLO", this.clientName);
     const frames: Buffer[] = [hello];
@@ -267,7 +275,8 @@ export class UnixBusClient implements Bus {
     // close() may have run while connecting.
     if ((this.state as State) === "closed") throw new BusClosedError();
     if (this.state === "down") {
-      if (this.offline.push(encodeFrame("PUB", topic, json)) !== undefined) this.counters.inc("publish_dropped");
+      if (this.offline.push(encodeFrame("PUB", topic, json)) !== undefined)
+        this.counters.inc("publish_dropped");
       this.counters.inc("published");
       return;
     }

@@ -15,7 +15,13 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "../bus.js";
-import { type BusEvent, envelopeFromJson, envelopeToJson, type JsonObject, makeEnvelope } from "../envelope.js";
+import {
+  type BusEvent,
+  envelopeFromJson,
+  envelopeToJson,
+  type JsonObject,
+  makeEnvelope,
+} from "../envelope.js";
 import { encodeFrame, FrameDecoder, MAX_BODY_BYTES, type Verb } from "../frame.js";
 import { BUS_HEALTH_INTERVAL_MS, busHealthPayload, type Heartbeat, startHeartbeat } from "../health.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
@@ -300,7 +306,9 @@ export class UnixBusServer {
       socket.destroy();
       return;
     }
-    const conn: Conn = new Conn(socket, this.nextId++, (verb, arg, body) => this.onFrame(conn, verb, arg, body));
+    const conn: Conn = new Conn(socket, this.nextId++, (verb, arg, body) =>
+      this.onFrame(conn, verb, arg, body),
+    );
     this.conns.add(conn);
     this.counters.inc("connections_accepted");
     socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
@@ -339,7 +347,10 @@ export class UnixBusServer {
   private reject(conn: Conn, fault: Fault): false {
     if (conn.closed) return false;
     this.counters.inc(`rejected_${fault}`);
-    this.warnLimiter.warn(`reject_${fault}`, `closing connection ${conn.label()}: ${fault.replaceAll("_", " ")}`);
+    this.warnLimiter.warn(
+      `reject_${fault}`,
+      `closing connection ${conn.label()}: ${fault.replaceAll("_", " ")}`,
+    );
     this.forget(conn);
     conn.socket.destroy();
     return false;
@@ -355,7 +366,8 @@ export class UnixBusServer {
         if (arg === "") return this.reject(conn, "missing_arg");
         if (!isValidPattern(arg)) return this.reject(conn, "bad_pattern");
         if (conn.patterns.includes(arg)) return true;
-        if (conn.patterns.length >= this.opts.maxPatternsPerConnection) return this.reject(conn, "too_many_patterns");
+        if (conn.patterns.length >= this.opts.maxPatternsPerConnection)
+          return this.reject(conn, "too_many_patterns");
         conn.patterns.push(arg);
         this.subscribers.add(conn);
         return true;
@@ -447,7 +459,10 @@ export class UnixBusServer {
   private dropFor(c: Conn): void {
     c.dropped++;
     this.counters.inc("dropped_queue_full");
-    this.warnLimiter.warn(`drop_${c.id}`, `subscriber ${c.label()} is not reading: dropped its oldest events`);
+    this.warnLimiter.warn(
+      `drop_${c.id}`,
+      `subscriber ${c.label()} is not reading: dropped its oldest events`,
+    );
   }
 
   /** Hands a connection's queued frames to its socket, unless it is stalled. */

@@ -23,14 +23,11 @@ import { endpointFields } from "../flow-state.js";
 import type { X509Entry } from "../ja4-record.js";
 import { SEVERITY_INFO, SEVERITY_WARNING } from "../observation.js";
 import {
-  alpnText,
   clientHelloFields,
-  decimalList,
   decnetName,
   hexList,
   pyRound2,
   recordClientHello,
-  resumptionMechanisms,
   tlsVersionName,
 } from "./tls-fields.js";
 

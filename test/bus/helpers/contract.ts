@@ -14,7 +14,11 @@ export interface BusPair {
   cleanup(): Promise<void>;
 }
 
-export function busContract(name: string, makePair: () => Promise<BusPair>, skip: string | false = false): void {
+export function busContract(
+  name: string,
+  makePair: () => Promise<BusPair>,
+  skip: string | false = false,
+): void {
   describe(`${name}: Bus contract`, { skip }, () => {
     const withPair = (fn: (p: BusPair) => Promise<void>) => async () => {
       const p = await makePair();

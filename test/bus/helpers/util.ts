@@ -32,7 +32,10 @@ export async function nextEvent(sub: Subscription, timeoutMs = 15_000): Promise<
   const r = await Promise.race([
     sub.next(),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no event on ${sub.pattern} within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no event on ${sub.pattern} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     }),
   ]);
   clearTimeout(timer);
@@ -86,7 +89,9 @@ export function skipWithoutNats(): string | false {
   if (existsSync(NATS_SERVER)) return false;
   if (!noticed) {
     noticed = true;
-    process.stderr.write(`NOTICE: ${NATS_SERVER} not found (Debian package nats-server); NATS tests are skipped\n`);
+    process.stderr.write(
+      `NOTICE: ${NATS_SERVER} not found (Debian package nats-server); NATS tests are skipped\n`,
+    );
   }
   return "nats-server not installed";
 }
@@ -110,6 +115,10 @@ export class NatsServerProcess {
       stdio: ["ignore", "ignore", "pipe"],
     });
     this.child = child;
+    // Never leave a nats-server behind, even if the test process dies.
+    const reap = () => child.kill("SIGKILL");
+    process.once("exit", reap);
+    child.once("exit", () => process.off("exit", reap));
     let log = "";
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${log}`)), 10_000);
