@@ -26,6 +26,9 @@ export function observationToJsonLineSlow(o: Observation, appName = SNIFFER_APP_
 // escaping), inside a JSON string (no escaping) and inside the JSON-escaped raw line.
 const PLAIN = /^[\x20\x21\x23-\x5b\x5e-\x7e]*$/;
 const FIELD_KEY = /^[A-Za-z0-9_]+$/;
+/** Field names already checked against FIELD_KEY (a few dozen constant names in practice). */
+const goodKeys = new Set<string>();
+const MAX_GOOD_KEYS = 1024;
 
 let lastSecond = -1;
 let lastRecordTs = "";
@@ -62,7 +65,10 @@ export function observationToJsonLine(o: Observation, appName = SNIFFER_APP_NAME
   let sdRaw = "";
   let fieldsJson = "";
   for (const k in o.fields) {
-    if (!FIELD_KEY.test(k)) return observationToJsonLineSlow(o, appName);
+    if (!goodKeys.has(k)) {
+      if (!FIELD_KEY.test(k)) return observationToJsonLineSlow(o, appName);
+      if (goodKeys.size < MAX_GOOD_KEYS) goodKeys.add(k);
+    }
     const v = o.fields[k];
     if (PLAIN.test(v)) {
       sdRaw += ` ${k}=\\"${v}\\"`;
