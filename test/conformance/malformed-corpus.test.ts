@@ -10,7 +10,12 @@ import { describe, test } from "node:test";
 import { corpusDir, skipWithoutCorpus } from "../helpers/shared.js";
 import { runEngineOn } from "./corpus.js";
 
-const MALFORMED = ["CVE-2018-6794.pcap", "badcurveball.pcap", "ssh2-malformed.pcap", "ssh2-moloch-crash.pcap"];
+const MALFORMED = [
+  "CVE-2018-6794.pcap",
+  "badcurveball.pcap",
+  "ssh2-malformed.pcap",
+  "ssh2-moloch-crash.pcap",
+];
 const haveTshark = spawnSync("tshark", ["--version"]).status === 0;
 
 describe("malformed corpus captures", { skip: skipWithoutCorpus() }, () => {
@@ -19,7 +24,11 @@ describe("malformed corpus captures", { skip: skipWithoutCorpus() }, () => {
       const run = await runEngineOn(join(corpusDir()!, name));
       assert.ok(run.engine.packets > 0);
       if (haveTshark) {
-        const r = spawnSync("tshark", ["-r", join(corpusDir()!, name), "-T", "fields", "-e", "frame.number"], { encoding: "utf8" });
+        const r = spawnSync(
+          "tshark",
+          ["-r", join(corpusDir()!, name), "-T", "fields", "-e", "frame.number"],
+          { encoding: "utf8" },
+        );
         const frames = r.stdout.trim().split("\n").length;
         assert.equal(run.engine.packets, frames);
       }
