@@ -120,21 +120,20 @@ export class SnifferEngine implements AnalyzerContext {
 
     this.pktHint = hint;
     let flow = this.table.lookup(p, hint);
-    if (flow.packets === 0 && p.ipVersion === 6 && this.ipv6Leaks) checkLinkLocal(this, flow);
     let fromClient = this.table.fromClient;
+    if (p.protocol === 6 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && flow.closed) {
+      // A new connection reusing the 4-tuple of a closed one.
+      this.table.end(flow, "fin");
+      flow = this.table.lookup(p, hint);
+      fromClient = this.table.fromClient;
+    }
+    if (decky !== undefined) flow.decky = decky;
+    if (flow.packets === 0 && p.ipVersion === 6 && this.ipv6Leaks) checkLinkLocal(this, flow);
     if (p.protocol === 6) {
-      if ((p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && flow.closed) {
-        // A new connection reusing the 4-tuple of a closed one.
-        this.table.end(flow, "fin");
-        flow = this.table.lookup(p, hint);
-        fromClient = this.table.fromClient;
-      }
-      if (decky !== undefined) flow.decky = decky;
       flow.packets++;
       flow.bytes += p.payloadLen;
       this.handleTcp(flow, fromClient);
     } else {
-      if (decky !== undefined) flow.decky = decky;
       flow.packets++;
       flow.bytes += p.payloadLen;
       if (fromClient) flow.packetsToServer++;
