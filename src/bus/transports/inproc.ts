@@ -1,4 +1,3 @@
-import { Counters } from "../../util/counters.js";
 import {
   type Bus,
   BusClosedError,
@@ -9,6 +8,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "../bus.js";
+import { BusCounters } from "../bus-counters.js";
 import { type JsonObject, makeEnvelope } from "../envelope.js";
 import { topicMatches } from "../match.js";
 
@@ -68,7 +68,7 @@ export interface InProcBusOptions {
  */
 export class InProcBus implements Bus {
   readonly kind = "inproc" as const;
-  readonly counters = new Counters();
+  readonly counters = new BusCounters();
   private readonly broker: InProcBroker;
   private readonly queueSize: number;
   /** This handle's subscriptions (so close() can end them). */
@@ -88,7 +88,7 @@ export class InProcBus implements Bus {
     if (this.closed) throw new BusClosedError();
     checkPublish(topic, payload, type);
     const [delivered, dropped] = this.broker.fanout(topic, makeEnvelope(topic, payload, type));
-    this.counters.inc("published");
+    this.counters.published++;
     if (delivered > 0) this.counters.inc("delivered", delivered);
     if (dropped > 0) this.counters.inc("dropped_queue_full", dropped);
   }

@@ -1,6 +1,5 @@
 import { isUtf8 } from "node:buffer";
 import { type NatsConnection, type Subscription as NatsSubscription, connect as natsConnect } from "nats";
-import { Counters } from "../../util/counters.js";
 import {
   type Bus,
   BusClosedError,
@@ -13,6 +12,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "../bus.js";
+import { BusCounters } from "../bus-counters.js";
 import { envelopeFromJson, envelopeToJson, type JsonObject, makeEnvelope } from "../envelope.js";
 import { MAX_BODY_BYTES } from "../frame.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
@@ -50,7 +50,7 @@ export interface NatsBusOptions {
  */
 export class NatsBus implements Bus {
   readonly kind = "nats" as const;
-  readonly counters = new Counters();
+  readonly counters = new BusCounters();
   readonly servers: string[];
   private readonly opts: NatsBusOptions;
   private readonly log: BusLog;
@@ -168,7 +168,7 @@ export class NatsBus implements Bus {
           this.counters.inc("malformed_event");
           return;
         }
-        this.counters.inc("received");
+        this.counters.received++;
         if (!sub.deliver(parsed.event)) this.counters.inc("dropped_queue_full");
       },
     });
@@ -210,7 +210,7 @@ export class NatsBus implements Bus {
     }
     try {
       (this.nc as NatsConnection).publish(topic, data);
-      this.counters.inc("published");
+      this.counters.published++;
     } catch (err) {
       if (this.closing !== undefined) throw new BusClosedError();
       this.counters.inc("publish_failed");

@@ -1,5 +1,5 @@
-import { Counters } from "../../util/counters.js";
 import { type Bus, BusClosedError, checkPattern, QueueSubscription, type Subscription } from "../bus.js";
+import { BusCounters } from "../bus-counters.js";
 import type { JsonObject } from "../envelope.js";
 
 /**
@@ -8,7 +8,7 @@ import type { JsonObject } from "../envelope.js";
  */
 export class NullBus implements Bus {
   readonly kind = "null" as const;
-  readonly counters = new Counters();
+  readonly counters = new BusCounters();
   private closed = false;
 
   async connect(): Promise<void> {

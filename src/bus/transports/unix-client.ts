@@ -1,6 +1,5 @@
 import { isUtf8 } from "node:buffer";
 import net from "node:net";
-import { Counters } from "../../util/counters.js";
 import {
   type Bus,
   BusClosedError,
@@ -13,10 +12,12 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "../bus.js";
+import { BusCounters } from "../bus-counters.js";
 import {
   type BusEvent,
   envelopeFromJson,
   envelopeToJson,
+  isJsonObject,
   type JsonObject,
   makeEnvelope,
 } from "../envelope.js";
@@ -67,7 +68,7 @@ type State = "idle" | "connecting" | "up" | "down" | "closed";
  */
 export class UnixBusClient implements Bus {
   readonly kind = "unix" as const;
-  readonly counters = new Counters();
+  readonly counters = new BusCounters();
   readonly socketPath: string;
   private readonly clientName: string;
   private readonly queueSize: number;
@@ -78,6 +79,8 @@ export class UnixBusClient implements Bus {
   private readonly warnLimiter: WarnLimiter;
 
   private state: State = "idle";
+  /** The last topic found valid (publishers repeat topics). */
+  private lastTopic = "";
   private socket: net.Socket | undefined;
   private connecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -245,7 +248,7 @@ export class UnixBusClient implements Bus {
   }
 
   private deliver(ev: BusEvent, fromServer = true): void {
-    if (fromServer) this.counters.inc("received");
+    if (fromServer) this.counters.received++;
     for (const sub of this.subs) {
       if (topicMatches(sub.pattern, ev.topic) && !sub.deliver(ev)) this.counters.inc("dropped_queue_full");
     }
@@ -253,7 +256,10 @@ export class UnixBusClient implements Bus {
 
   async publish(topic: string, payload: JsonObject, type = ""): Promise<void> {
     if (this.state === "closed") throw new BusClosedError();
-    checkPublish(topic, payload, type);
+    if (topic !== this.lastTopic || !isJsonObject(payload) || typeof type !== "string") {
+      checkPublish(topic, payload, type);
+      this.lastTopic = topic;
+    }
     const ev = makeEnvelope(topic, payload, type);
     let json: string;
     try {
@@ -277,7 +283,7 @@ export class UnixBusClient implements Bus {
     if (this.state === "down") {
       if (this.offline.push(encodeFrame("PUB", topic, json)) !== undefined)
         this.counters.inc("publish_dropped");
-      this.counters.inc("published");
+      this.counters.published++;
       return;
     }
     const s = this.socket as net.Socket;
@@ -287,7 +293,7 @@ export class UnixBusClient implements Bus {
       return;
     }
     this.append(topic, json);
-    this.counters.inc("published");
+    this.counters.published++;
     if (s.writableLength > AWAIT_DRAIN_BYTES) await this.waitDrain();
   }
 

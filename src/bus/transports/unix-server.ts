@@ -3,7 +3,6 @@ import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from "node:
 import net from "node:net";
 import { dirname } from "node:path";
 import { isMainThread } from "node:worker_threads";
-import { Counters } from "../../util/counters.js";
 import {
   type Bus,
   BusClosedError,
@@ -15,6 +14,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from "../bus.js";
+import { BusCounters } from "../bus-counters.js";
 import {
   type BusEvent,
   envelopeFromJson,
@@ -91,6 +91,8 @@ type Fault =
 /** One accepted connection. */
 class Conn {
   name = "";
+  /** The last PUB topic found valid (publishers repeat topics; saves re-checking each one). */
+  lastTopic = "";
   /** Bounded by maxPatternsPerConnection. */
   patterns: string[] = [];
   /** Frames waiting for the socket; allocated on first use, bounded (events and bytes). */
@@ -124,7 +126,7 @@ class Conn {
  * else waits for it.
  */
 export class UnixBusServer {
-  readonly counters = new Counters();
+  readonly counters = new BusCounters();
   readonly socketPath: string;
   private readonly opts: Required<Omit<UnixBusServerOptions, "group" | "log">> & { group: string | null };
   private readonly log: BusLog;
@@ -340,7 +342,7 @@ export class UnixBusServer {
       const f = conn.decoder.fault;
       if (f !== undefined) this.reject(conn, f);
     }
-    this.flushDirty();
+    this.scheduleFlush();
   }
 
   /** Closes one connection that broke the protocol; returns false for the decoder. */
@@ -394,8 +396,11 @@ export class UnixBusServer {
   }
 
   private onPub(conn: Conn, topic: string, body: Buffer): boolean {
-    if (topic === "") return this.reject(conn, "missing_arg");
-    if (!isValidTopic(topic)) return this.reject(conn, "bad_topic");
+    if (topic !== conn.lastTopic) {
+      if (topic === "") return this.reject(conn, "missing_arg");
+      if (!isValidTopic(topic)) return this.reject(conn, "bad_topic");
+      conn.lastTopic = topic;
+    }
     let ev: BusEvent;
     let out: Buffer;
     if (body.length === 0) {
@@ -424,7 +429,7 @@ export class UnixBusServer {
   // ─── fan-out ────────────────────────────────────────────────────────────
 
   private fanout(topic: string, ev: BusEvent, body: Buffer, origin: Conn | undefined): void {
-    this.counters.inc("published");
+    this.counters.published++;
     let frame: Buffer | undefined;
     for (const c of this.subscribers) {
       if (c === origin || c.closed || !matchesAny(c.patterns, topic)) continue;
@@ -459,10 +464,7 @@ export class UnixBusServer {
   private dropFor(c: Conn): void {
     c.dropped++;
     this.counters.inc("dropped_queue_full");
-    this.warnLimiter.warn(
-      `drop_${c.id}`,
-      `subscriber ${c.label()} is not reading: dropped its oldest events`,
-    );
+    this.warnLimiter.warn("drop", `subscriber ${c.label()} is not reading: dropped its oldest events`);
   }
 
   /** Hands a connection's queued frames to its socket, unless it is stalled. */
@@ -493,25 +495,42 @@ export class UnixBusServer {
     }
   }
 
+  /**
+   * Flushes once the reads of this event-loop turn are processed, so one write carries what
+   * several reads brought (a connection with FLUSH_BATCH frames queued flushes at once anyway).
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      this.flushDirty();
-    });
+    setImmediate(this.flushSoon);
   }
+
+  private readonly flushSoon = (): void => {
+    this.flushScheduled = false;
+    this.flushDirty();
+  };
 }
+
+/** Encoded `EVT <topic>\n` lines of recent topics; cleared when it reaches 256 entries. */
+const evtHeaders = new Map<string, Buffer>();
 
 /** `EVT <topic>\n` + length + body, in one buffer shared by all receivers. */
 function evtFrame(topic: string, body: Buffer): Buffer {
-  const hl = 4 + topic.length + 1;
-  const out = Buffer.allocUnsafe(hl + 4 + body.length);
-  out.write("EVT ", 0, "latin1");
-  out.write(topic, 4, "latin1");
-  out[hl - 1] = 0x0a;
-  out.writeUInt32BE(body.length, hl);
-  body.copy(out, hl + 4);
+  let header = evtHeaders.get(topic);
+  if (header === undefined) {
+    if (evtHeaders.size >= 256) evtHeaders.clear();
+    header = Buffer.from(`EVT ${topic}\n`, "latin1");
+    evtHeaders.set(topic, header);
+  }
+  const hl = header.length;
+  const n = body.length;
+  const out = Buffer.allocUnsafe(hl + 4 + n);
+  out.set(header, 0);
+  out[hl] = n >>> 24;
+  out[hl + 1] = (n >>> 16) & 0xff;
+  out[hl + 2] = (n >>> 8) & 0xff;
+  out[hl + 3] = n & 0xff;
+  out.set(body, hl + 4);
   return out;
 }
 
@@ -560,7 +579,7 @@ export function groupId(name: string, groupFile = "/etc/group"): number | undefi
 /** In-process Bus handle on a UnixBusServer. */
 class ServerLocalBus implements Bus {
   readonly kind = "unix" as const;
-  readonly counters = new Counters();
+  readonly counters = new BusCounters();
   private readonly mine = new Set<QueueSubscription>();
   private closed = false;
 
@@ -579,7 +598,7 @@ class ServerLocalBus implements Bus {
     checkPublish(topic, payload, type);
     try {
       this.server.publish(topic, payload, type);
-      this.counters.inc("published");
+      this.counters.published++;
     } catch (err) {
       if (err instanceof BusClosedError) throw err;
       this.counters.inc("publish_failed");
