@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { type NatsConnection, type Subscription as NatsSubscription, connect as natsConnect } from "nats";
+import type { NatsConnection, Subscription as NatsSubscription } from "nats";
 import {
   type Bus,
   BusClosedError,
@@ -95,6 +95,9 @@ export class NatsBus implements Bus {
     const maxMs = this.opts.reconnect?.maxMs ?? 5000;
     let nc: NatsConnection;
     try {
+      // Loaded on first use: the client library costs ~50 ms of start-up that every other
+      // command (`read`, the UNIX bus) should not pay.
+      const { connect: natsConnect } = await import("nats");
       nc = await natsConnect({
         servers: this.servers,
         user: this.opts.user,
