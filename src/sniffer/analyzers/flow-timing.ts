@@ -1,13 +1,7 @@
 import type { Flow } from "../../flow/flow.js";
 import { type AnalyzerContext, endpointFields } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
-
-/** Python's str(round(x, n)) for DECNET's float fields ("0.0", "12.5", "3.142"). */
-export function pyRound(x: number, digits: number): string {
-  const f = 10 ** digits;
-  const r = Math.round(x * f) / f;
-  return Number.isInteger(r) ? r.toFixed(1) : String(r);
-}
+import { pyRound } from "./decnet-fields.js";
 
 /**
  * Counts a client payload segment: one that starts below the highest client sequence

@@ -4,7 +4,7 @@ import type { Counters } from "../../util/counters.js";
 import type { AnalyzerContext, FlowState } from "../flow-state.js";
 import { endpointFields } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
-import { clientHelloFields, hexList, recordClientHello } from "./tls-fields.js";
+import { clientHelloFields, hexList, recordClientHello } from "./decnet-fields.js";
 
 /**
  * QUIC over one UDP flow: the client's Initial packets are decrypted (RFC 9001/9369),

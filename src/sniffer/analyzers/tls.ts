@@ -25,11 +25,11 @@ import { SEVERITY_INFO, SEVERITY_WARNING } from "../observation.js";
 import {
   clientHelloFields,
   decnetName,
+  handshakeRttFields,
   hexList,
-  pyRound2,
   recordClientHello,
   tlsVersionName,
-} from "./tls-fields.js";
+} from "./decnet-fields.js";
 
 /** ClientHello / ServerHello messages reported per flow (a HelloRetryRequest makes two of each). */
 const MAX_HELLOS = 4;
@@ -171,10 +171,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     const fields = endpointFields(this.st.flow);
     clientHelloFields(fields, ch, j3, j4);
     const flow = this.st.flow;
-    if (flow.synTsUs >= 0 && flow.synAckTsUs >= 0) {
-      fields.ja4l_rtt_ms = pyRound2((flow.synAckTsUs - flow.synTsUs) / 1000);
-      fields.ja4l_client_ttl = String(flow.synTtl);
-    }
+    handshakeRttFields(fields, flow);
     // Additions beyond DECNET: the raw/original JA4 forms and the lists JA4 reads.
     fields.ja3_full = j3.ja3_full;
     fields.ja4_r = j4.ja4_r;
@@ -220,10 +217,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
       if (chf.resumption !== undefined) fields.resumption = chf.resumption;
     }
     const flow = this.st.flow;
-    if (flow.synTsUs >= 0 && flow.synAckTsUs >= 0) {
-      fields.ja4l_rtt_ms = pyRound2((flow.synAckTsUs - flow.synTsUs) / 1000);
-      fields.ja4l_client_ttl = String(flow.synTtl);
-    }
+    handshakeRttFields(fields, flow);
     fields.ja3s_full = j3s.ja3s_full;
     if (sh.isHelloRetryRequest) fields.hello_retry_request = "true";
     this.ctx.emit(flow, "tls_session", SEVERITY_WARNING, fields);

@@ -1,10 +1,11 @@
 /**
- * DECNET's field values for the TLS events (DESIGN §5): same names, same text forms,
+ * DECNET's field values (DESIGN §5): same names, same text forms,
  * so existing DECNET consumers read our records unchanged.
  */
 import { isGrease } from "../../fingerprint/tls/grease.js";
 import type { ClientHello, Ja3, Ja4 } from "../../fingerprint/tls/index.js";
 import type { X509Rdn } from "../../fingerprint/tls/x509.js";
+import type { Flow } from "../../flow/flow.js";
 import type { Ja4Record } from "../ja4-record.js";
 
 const VERSION_NAMES: Record<number, string> = {
@@ -75,10 +76,18 @@ export function decnetName(rdns: X509Rdn[]): string {
   return parts.join(", ");
 }
 
-/** Python's str(round(x, 2)) for DECNET's millisecond fields ("12.0", "3.14"). */
-export function pyRound2(x: number): string {
-  const r = Math.round(x * 100) / 100;
+/** Python's str(round(x, n)) for DECNET's float fields ("0.0", "12.5", "3.142"). */
+export function pyRound(x: number, digits: number): string {
+  const f = 10 ** digits;
+  const r = Math.round(x * f) / f;
   return Number.isInteger(r) ? r.toFixed(1) : String(r);
+}
+
+/** DECNET's latency fields on TLS events: SYN → SYN-ACK in ms and the client's SYN TTL. */
+export function handshakeRttFields(fields: Record<string, string>, flow: Flow): void {
+  if (flow.synTsUs < 0 || flow.synAckTsUs < 0) return;
+  fields.ja4l_rtt_ms = pyRound((flow.synAckTsUs - flow.synTsUs) / 1000, 2);
+  fields.ja4l_client_ttl = String(flow.synTtl);
 }
 
 /** The connection record's client fingerprints (the first ClientHello of TLS or QUIC). */
