@@ -75,6 +75,8 @@ export const TCP_ACK = 0x10;
 export const TCP_URG = 0x20;
 export const TCP_ECE = 0x40;
 export const TCP_CWR = 0x80;
+/** The NS (nonce sum) bit, kept at 0x100 of `tcpFlags`. */
+export const TCP_NS = 0x100;
 
 export function newDecodedPacket(): DecodedPacket {
   return {

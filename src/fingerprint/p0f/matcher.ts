@@ -22,6 +22,7 @@
  * does this matcher (the quirks usually keep them apart).
  */
 import type { DecodedPacket } from "../../decode/packet.js";
+import { TCP_ACK, TCP_SYN } from "../../decode/packet.js";
 import { P0fPacket, p0fPacketOf } from "./packet-signature.js";
 import {
   ANY,
@@ -44,8 +45,6 @@ import {
 const SPECIAL_MSS = 1331;
 const MIN_TCP4 = 40;
 const MIN_TCP6 = 60;
-const TCP_SYN = 0x02;
-const TCP_ACK = 0x10;
 
 /** Outcome of matching one SYN or SYN+ACK, in the terms of p0f's log line. */
 export interface P0fMatch {

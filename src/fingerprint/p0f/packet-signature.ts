@@ -12,6 +12,17 @@
  * stays 0, as p0f documents for IPv6).
  */
 import type { DecodedPacket } from "../../decode/packet.js";
+import {
+  TCP_ACK,
+  TCP_CWR,
+  TCP_ECE,
+  TCP_FIN,
+  TCP_NS,
+  TCP_PSH as TCP_PUSH,
+  TCP_RST,
+  TCP_SYN,
+  TCP_URG,
+} from "../../decode/packet.js";
 import type { Counters } from "../../util/counters.js";
 import {
   MAX_TCP_OPT,
@@ -24,16 +35,6 @@ import {
   OPT_WS,
   Quirk,
 } from "./signature-file.js";
-
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_PUSH = 0x08;
-const TCP_ACK = 0x10;
-const TCP_URG = 0x20;
-const TCP_ECE = 0x40;
-const TCP_CWR = 0x80;
-const TCP_NS = 0x100;
 
 /** Reusable p0f packet record. */
 export class P0fPacket {
