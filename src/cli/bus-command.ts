@@ -7,6 +7,7 @@ import { envelopeToJson, isJsonObject, type JsonObject } from "../bus/envelope.j
 import { stderrLog } from "../bus/log.js";
 import {
   BusConfigError,
+  type BusFileConfig,
   type BusFlags,
   type BusSettings,
   createBus,
@@ -17,6 +18,7 @@ import {
 } from "../bus/select.js";
 import { isValidPattern, isValidTopic } from "../bus/topics.js";
 import { UnixBusServer } from "../bus/transports/unix-server.js";
+import { loadConfigFile } from "./config-file.js";
 
 /**
  * `decnet-sensor bus serve|sub|pub`. The transport is chosen as everywhere else (DESIGN §5 "Bus
@@ -26,6 +28,7 @@ import { UnixBusServer } from "../bus/transports/unix-server.js";
  */
 
 interface CommonOpts {
+  config?: string;
   transport?: string;
   socket?: string;
   natsUrl?: string;
@@ -47,9 +50,17 @@ function addTransportOptions(cmd: Command, typeAlias: boolean): Command {
     )
     .option("--nats-user <user>", "NATS user (default: DECNET_NATS_USER)")
     .option("--nats-pass <password>", "NATS password (default: DECNET_NATS_PASS)")
-    .option("--nats-token <token>", "NATS token (default: DECNET_NATS_TOKEN)");
+    .option("--nats-token <token>", "NATS token (default: DECNET_NATS_TOKEN)")
+    .option(
+      "--config <file>",
+      "JSON config file; its `bus` part has the lowest precedence (after flags, environment)",
+    );
   if (typeAlias) cmd.addOption(new Option("--type <kind>", "same as --transport").hideHelp());
   return cmd;
+}
+
+function fileConfig(o: CommonOpts): BusFileConfig | undefined {
+  return o.config === undefined ? undefined : loadConfigFile(o.config).bus;
 }
 
 function flagsOf(o: CommonOpts & { type?: string }, typeAlias: boolean): BusFlags {
@@ -140,7 +151,7 @@ async function serve(o: CommonOpts & { type?: string; healthInterval?: number })
       `DECNET_BUS_TYPE=${env.DECNET_BUS_TYPE}: \`bus serve\` only serves the UNIX-socket bus (pass --transport unix to override)`,
     );
   }
-  const path = flags.socket ?? defaultSocketPath(env);
+  const path = flags.socket ?? defaultSocketPath(env, fileConfig(o) ?? {});
   // Like DECNET, create ~/.decnet for the per-user fallback but never /run/decnet (systemd's job).
   if (dirname(path) === join(homedir(), ".decnet"))
     mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
@@ -164,7 +175,7 @@ async function sub(pattern: string, o: CommonOpts & { type?: string; count?: num
       `invalid pattern ${JSON.stringify(pattern)}: dot-separated tokens, '*' for one token, '>' (last) for the rest`,
     );
   }
-  const settings = resolveBusSettings({ flags: flagsOf(o, true) });
+  const settings = resolveBusSettings({ flags: flagsOf(o, true), file: fileConfig(o) });
   if (settings.kind === "null") throw new BusConfigError(`${settings.reason}; nothing to subscribe to`);
   if (settings.kind === "inproc") {
     process.stderr.write(
@@ -212,7 +223,7 @@ async function pub(topic: string, json: string, o: CommonOpts & { type?: string 
       `bus: note: on \`bus pub\`, --type sets the event type; use --transport to pick the bus\n`,
     );
   }
-  const settings = resolveBusSettings({ flags: flagsOf(o, false) });
+  const settings = resolveBusSettings({ flags: flagsOf(o, false), file: fileConfig(o) });
   if (settings.kind === "null") throw new BusConfigError(`${settings.reason}; nothing published`);
   if (settings.kind === "inproc") {
     process.stderr.write(

@@ -1,7 +1,7 @@
 // `decnet-sensor bus serve|sub|pub`, run as separate processes against each transport.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { REPO_ROOT } from "../helpers/shared.js";
@@ -151,5 +151,33 @@ describe("bus CLI over NATS", { skip: skipWithoutNats() }, () => {
     } finally {
       await srv.stop();
     }
+  });
+});
+
+describe("bus CLI with a config file", () => {
+  test("the file's bus.socket is used when no flag or environment names one", async () => {
+    const sock = join(tmp.dir, "from-config.sock");
+    const cfg = join(tmp.dir, "sensor.json");
+    writeFileSync(cfg, JSON.stringify({ bus: { type: "unix", socket: sock } }));
+    const serve = cli(["serve", "--config", cfg, "--health-interval", "0"]);
+    await waitFor(() => serve.stderr().includes(`serving on ${sock}`), "the server on the configured socket");
+    const sub = cli(["sub", "a.>", "--config", cfg, "--count", "1"]);
+    await waitFor(() => sub.stderr().includes("subscribed"), "the subscriber");
+    await pubUntilExit(sub, ["pub", "a.b", '{"n":1}', "--config", cfg]);
+    assert.equal(envelopes(sub.stdout())[0].payload.n, 1);
+    serve.child.kill("SIGTERM");
+    await serve.exit;
+  });
+
+  test("a broken config file is refused with a message naming the problem", async () => {
+    const cfg = join(tmp.dir, "broken.json");
+    writeFileSync(cfg, JSON.stringify({ bus: { tpye: "unix" } }));
+    const r = cli(["pub", "a.b", "{}", "--config", cfg]);
+    assert.notEqual(await r.exit, 0);
+    assert.match(r.stderr(), /unknown key bus\.tpye/);
+    writeFileSync(cfg, "{ not json");
+    const r2 = cli(["pub", "a.b", "{}", "--config", cfg]);
+    assert.notEqual(await r2.exit, 0);
+    assert.match(r2.stderr(), /not valid JSON/);
   });
 });
