@@ -7,6 +7,7 @@
  * and stops at the first incomplete one; `need` tells the parser how many bytes the
  * pending record needs so that it can complete it across chunks.
  */
+import { readU16, readU32 } from "./byte-order.js";
 import { canonicalLinktype } from "./linktype.js";
 import type { CapturedFrame, CaptureStats, FrameHandler } from "./types.js";
 
@@ -30,16 +31,6 @@ const MAGIC_NS_BE = 0x4d3cb2a1;
 export function isPcapMagic(buf: Buffer, off: number): boolean {
   const m = readU32(buf, off, true);
   return m === MAGIC_US_LE || m === MAGIC_US_BE || m === MAGIC_NS_LE || m === MAGIC_NS_BE;
-}
-
-function readU32(buf: Buffer, off: number, le: boolean): number {
-  return le
-    ? (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16)) + buf[off + 3] * 0x1000000
-    : buf[off] * 0x1000000 + ((buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]);
-}
-
-function readU16(buf: Buffer, off: number, le: boolean): number {
-  return le ? buf[off] | (buf[off + 1] << 8) : (buf[off] << 8) | buf[off + 1];
 }
 
 export class PcapReader {

@@ -10,6 +10,7 @@
  * trailing copy different, > 16 MiB) are fatal: the next block cannot be found reliably.
  * Problems inside a well-framed block only skip that block and are counted.
  */
+import { readU16, readU32 } from "./byte-order.js";
 import { canonicalLinktype } from "./linktype.js";
 import type { CapturedFrame, CaptureStats, FrameHandler } from "./types.js";
 
@@ -56,16 +57,6 @@ interface Iface {
 
 export function isPcapngMagic(buf: Buffer, off: number): boolean {
   return buf[off] === 0x0a && buf[off + 1] === 0x0d && buf[off + 2] === 0x0d && buf[off + 3] === 0x0a;
-}
-
-function readU32(buf: Buffer, off: number, le: boolean): number {
-  return le
-    ? (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16)) + buf[off + 3] * 0x1000000
-    : buf[off] * 0x1000000 + ((buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]);
-}
-
-function readU16(buf: Buffer, off: number, le: boolean): number {
-  return le ? buf[off] | (buf[off + 1] << 8) : (buf[off] << 8) | buf[off + 1];
 }
 
 /** Converts 64-bit ticks (hi, lo) of interface `f` to microseconds since the epoch (floor). */

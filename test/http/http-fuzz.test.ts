@@ -12,6 +12,7 @@ import { huffmanDecode } from "../../src/fingerprint/http/huffman.js";
 import { ja4h } from "../../src/fingerprint/http/ja4h.js";
 import type { HttpRequest } from "../../src/fingerprint/http/request.js";
 import { Counters } from "../../src/util/counters.js";
+import { feed } from "../helpers/feed.js";
 
 const HTTP1_SAMPLES = [
   "GET /index.html HTTP/1.1\r\nHost: decky\r\nUser-Agent: Mozilla/5.0\r\nAccept-Language: en-US,en;q=0.9\r\nCookie: a=1; b=2\r\nReferer: http://x/\r\n\r\n",
@@ -56,15 +57,6 @@ function mutated(base: Buffer): fc.Arbitrary<Buffer> {
 }
 
 const pieces = fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 10 });
-
-function feed(data: Buffer, sizes: number[], sink: (b: Buffer, off: number, len: number) => void): void {
-  let i = 0;
-  for (let p = 0; p < data.length; i++) {
-    const n = Math.min(sizes[i % sizes.length], data.length - p);
-    sink(data, p, n);
-    p += n;
-  }
-}
 
 describe("HTTP parsers under random and mutated input", () => {
   test("Http1RequestReader + ja4h: 100,000 streams", { timeout: 120_000 }, () => {

@@ -10,6 +10,7 @@ import { Ja4SshSegmentClassifier } from "../../src/fingerprint/ssh/ja4ssh-segmen
 import { parseKexinit } from "../../src/fingerprint/ssh/kexinit.js";
 import { MAX_PACKET, SshStreamReader } from "../../src/fingerprint/ssh/ssh-stream.js";
 import { Counters } from "../../src/util/counters.js";
+import { feed } from "../helpers/feed.js";
 import { kexinitPacket, ssh1Packet, sshPacket, sshString } from "./pcap-writer.js";
 
 const LISTS = [
@@ -83,16 +84,6 @@ const anyStream = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...SAMPLES).chain(mutated) },
 );
 const pieces = fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 12 });
-
-/** Feeds `data` in pieces whose sizes cycle through `sizes`. */
-function feed(data: Buffer, sizes: number[], sink: (b: Buffer, off: number, len: number) => void): void {
-  let i = 0;
-  for (let p = 0; p < data.length; i++) {
-    const n = Math.min(sizes[i % sizes.length], data.length - p);
-    sink(data, p, n);
-    p += n;
-  }
-}
 
 describe("SSH parsers under random and mutated input", () => {
   test("SshStreamReader: 100,000 streams", { timeout: 120_000 }, () => {

@@ -17,6 +17,7 @@ import {
 import { BusCounters } from "../bus-counters.js";
 import {
   type BusEvent,
+  type EnvelopeFault,
   envelopeFromJson,
   envelopeToJson,
   type JsonObject,
@@ -73,13 +74,7 @@ type Fault =
   | "unknown_verb"
   | "body_too_long"
   | "body_not_utf8"
-  | "not_json"
-  | "not_object"
-  | "bad_version"
-  | "bad_id"
-  | "bad_type"
-  | "bad_ts"
-  | "bad_payload"
+  | EnvelopeFault
   | "unencodable"
   | "bad_topic"
   | "bad_pattern"
