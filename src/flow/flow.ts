@@ -50,23 +50,19 @@ export class Flow {
   retransmits = 0;
   /** End of the highest client payload seen (-1 before any), for retransmit counting. */
   clientSeqHigh = -1;
-  packetsToServer = 0;
-  packetsToClient = 0;
 
   /** TCP handshake timing (packet time, µs; -1 = not seen) and TTLs. */
   synTsUs = -1;
   synTtl = -1;
   synAckTsUs = -1;
   synAckTtl = -1;
-  /** First client ACK after the SYN-ACK (completes the 3-way handshake). */
+  /** First plain ACK after the SYN-ACK (JA4L's third step; FIN/RST do not count). */
   ackTsUs = -1;
-  ackTtl = -1;
   /** Initial sequence numbers from SYN / SYN-ACK (-1 = not seen). */
   clientIsn = -1;
   serverIsn = -1;
   finFromClient = false;
   finFromServer = false;
-  rst = false;
   /** FIN from both sides or RST: analysis is over; the flow lingers to absorb late packets. */
   closed = false;
   /** The engine has written this flow's results (at close, or when it leaves the table). */
@@ -130,19 +126,15 @@ export class Flow {
     this.iatMaxUs = 0;
     this.retransmits = 0;
     this.clientSeqHigh = -1;
-    this.packetsToServer = 0;
-    this.packetsToClient = 0;
     this.synTsUs = -1;
     this.synTtl = -1;
     this.synAckTsUs = -1;
     this.synAckTtl = -1;
     this.ackTsUs = -1;
-    this.ackTtl = -1;
     this.clientIsn = -1;
     this.serverIsn = -1;
     this.finFromClient = false;
     this.finFromServer = false;
-    this.rst = false;
     this.closed = false;
     this.finalized = false;
     this.toServer = null;

@@ -136,8 +136,6 @@ export class SnifferEngine implements AnalyzerContext {
     } else {
       flow.packets++;
       flow.bytes += p.payloadLen;
-      if (fromClient) flow.packetsToServer++;
-      else flow.packetsToClient++;
       if (p.payloadLen > 0) this.handleUdpPayload(this.stateOf(flow), fromClient);
     }
   }
@@ -200,10 +198,7 @@ export class SnifferEngine implements AnalyzerContext {
     ) {
       // JA4L's third step: the first pure (or data-carrying) ACK after the SYN-ACK.
       flow.ackTsUs = p.tsUs;
-      flow.ackTtl = p.ttl;
     }
-    if (fromClient) flow.packetsToServer++;
-    else flow.packetsToClient++;
     if (!flow.hasPayload && f === TCP_ACK && p.payloadLen === 0) {
       if (fromClient) flow.acksToServer++;
       else flow.acksToClient++;
@@ -233,7 +228,6 @@ export class SnifferEngine implements AnalyzerContext {
     if (sst?.ssh != null && !flow.finalized) sst.ssh.onPacket(fromClient, p);
 
     if (f & TCP_RST) {
-      flow.rst = true;
       // A reset connection is over: no FIN handshake follows to absorb, and a new SYN on
       // the same ports is a new conversation. Ending it now (instead of lingering) keeps
       // SYN-scan probes — SYN, RST — at one table entry for two packets.

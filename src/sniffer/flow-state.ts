@@ -43,8 +43,6 @@ export class FlowState implements StreamSink {
   ssh: SshAnalyzer | null = null;
   /** Which direction the reassembler is delivering to (set before each add). */
   deliveringFromClient = true;
-  /** Observations emitted for this flow (for the summary). */
-  observations = 0;
 
   constructor(
     readonly flow: Flow,
