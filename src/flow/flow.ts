@@ -77,6 +77,11 @@ export class Flow {
   /** JA4T of the client SYN and JA4TS of the server SYN-ACK, when seen. */
   ja4t: string | undefined = undefined;
   ja4ts: string | undefined = undefined;
+  /** DECNET os_guess and p0f label of the client SYN (shared strings of a memo entry). */
+  osGuess: string | undefined = undefined;
+  p0fLabel: string | undefined = undefined;
+  /** What an IPv6 link-local endpoint leaked ("eui64 <mac>" or "random"), when it did. */
+  linkLocalLeak: string | undefined = undefined;
 
   protocol = 0;
   /** tshark-style conversation index per transport, in order of first packet. */
@@ -142,6 +147,9 @@ export class Flow {
     this.state = null;
     this.ja4t = undefined;
     this.ja4ts = undefined;
+    this.osGuess = undefined;
+    this.p0fLabel = undefined;
+    this.linkLocalLeak = undefined;
   }
 
   get transport(): "tcp" | "udp" {

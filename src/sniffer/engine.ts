@@ -299,7 +299,7 @@ export class SnifferEngine implements AnalyzerContext {
   private finalize(flow: Flow): void {
     if (flow.finalized) return;
     flow.finalized = true;
-    if (this.timing && flow.protocol === 6) emitFlowTiming(this, flow);
+    const timing = this.timing && flow.protocol === 6 ? emitFlowTiming(this, flow) : undefined;
     let st = flow.state as FlowState | null;
     if (st === null) {
       // A flow with nothing analysed (a scan probe) has a record only for its SYN.
@@ -322,7 +322,20 @@ export class SnifferEngine implements AnalyzerContext {
       st.ssh.finish();
       st.ssh = null;
     }
-    if (this.opts.onFlowRecord !== undefined) this.completeRecord(flow, st);
+    if (this.opts.onFlowRecord !== undefined) {
+      this.completeRecord(flow, st);
+      if (timing !== undefined) {
+        st.record.flow_timing = {
+          packets: timing.packets,
+          bytes: timing.bytes,
+          duration_s: timing.duration_s,
+          mean_iat_ms: timing.mean_iat_ms,
+          min_iat_ms: timing.min_iat_ms,
+          max_iat_ms: timing.max_iat_ms,
+          retransmits: timing.retransmits,
+        };
+      }
+    }
     if (this.opts.onFlowRecord !== undefined && hasFingerprint(st.record)) {
       this.records++;
       this.opts.onFlowRecord(st.record, flow);
@@ -334,6 +347,9 @@ export class SnifferEngine implements AnalyzerContext {
     const r = st.record;
     if (flow.ja4t !== undefined) r.ja4t = flow.ja4t;
     if (flow.ja4ts !== undefined) r.ja4ts = flow.ja4ts;
+    if (flow.osGuess !== undefined) r.os_guess = flow.osGuess;
+    if (flow.p0fLabel !== undefined) r.p0f_label = flow.p0fLabel;
+    if (flow.linkLocalLeak !== undefined) r.ipv6_link_local_leak = flow.linkLocalLeak;
     if (flow.synTsUs >= 0 && flow.synAckTsUs >= 0 && flow.ackTsUs >= 0) {
       r.ja4l_c = ja4lClient(flow.synAckTsUs, flow.ackTsUs, flow.synTtl);
       r.ja4l_s = ja4lServer(flow.synTsUs, flow.synAckTsUs, flow.synAckTtl);

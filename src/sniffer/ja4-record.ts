@@ -37,6 +37,10 @@ export interface Ja4Record {
   ja3s?: string;
   ja3s_full?: string;
   http2?: string;
+  os_guess?: string;
+  p0f_label?: string;
+  ipv6_link_local_leak?: string;
+  flow_timing?: Record<string, string>;
 }
 
 /** Reference key order first, then our additions. */
@@ -67,6 +71,10 @@ const KEY_ORDER: (keyof Ja4Record)[] = [
   "ja3s",
   "ja3s_full",
   "http2",
+  "os_guess",
+  "p0f_label",
+  "ipv6_link_local_leak",
+  "flow_timing",
 ];
 
 /** Keys that, when present, make a connection worth a record. */

@@ -96,6 +96,29 @@ describe("engine TCP analyzers", () => {
     );
   });
 
+  test("the connection record carries the flow timing beside JA4T", () => {
+    const { records } = run(
+      [
+        v4(T0, true, 0x02, 1),
+        v4(T0 + 1000, false, 0x12, 9),
+        v4(T0 + 2000, true, 0x10, 2),
+        v4(T0 + 3000, true, 0x11, 2),
+        v4(T0 + 4000, false, 0x11, 10),
+      ],
+      ["tcp", "timing"],
+    );
+    assert.equal(records.length, 1);
+    assert.deepEqual(records[0].flow_timing, {
+      packets: "5",
+      bytes: "0",
+      duration_s: "0.004",
+      mean_iat_ms: "1.0",
+      min_iat_ms: "1.0",
+      max_iat_ms: "1.0",
+      retransmits: "0",
+    });
+  });
+
   test("tcp_flow_timing: scan probes are not reported", () => {
     const { obs } = run([v4(T0, true, 0x02, 1), v4(T0 + 500, false, 0x14, 0)], ["timing"]);
     assert.equal(obs.filter((o) => o.eventType === "tcp_flow_timing").length, 0);
@@ -136,6 +159,8 @@ describe("engine TCP analyzers", () => {
     assert.equal(s.fields.ipid_class, "unknown"); // below 4 samples
     // JA4T: window _ option kinds _ MSS _ window scale (none → 0).
     assert.equal(records[0].ja4t, "1024_2_1460_0");
+    // The connection record carries the SYN's verdict too (a key the reference lacks).
+    assert.equal(records[0].os_guess, "nmap");
   });
 
   test("Windows SYN (TTL 128, its option layout) → windows", () => {

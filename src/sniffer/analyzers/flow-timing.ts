@@ -20,15 +20,16 @@ export function countRetransmit(flow: Flow, seq: number, len: number): void {
 }
 
 /**
- * DECNET's tcp_flow_timing summary of a finished TCP flow: packets, payload bytes,
+ * DECNET's tcp_flow_timing summary of a finished TCP flow (returned too, for the
+ * connection record): packets, payload bytes,
  * duration and inter-arrival times. Scan probes (under 4 packets, under 1 s, no
  * retransmission) are not reported.
  */
-export function emitFlowTiming(ctx: AnalyzerContext, flow: Flow): void {
+export function emitFlowTiming(ctx: AnalyzerContext, flow: Flow): Record<string, string> | undefined {
   const durationUs = flow.lastTsUs - flow.firstTsUs;
-  if (flow.packets < 4 && flow.retransmits === 0 && durationUs < 1_000_000) return;
+  if (flow.packets < 4 && flow.retransmits === 0 && durationUs < 1_000_000) return undefined;
   const n = flow.iatCount;
-  ctx.emit(flow, "tcp_flow_timing", SEVERITY_INFO, {
+  const fields: Record<string, string> = {
     ...endpointFields(flow),
     packets: String(flow.packets),
     bytes: String(flow.bytes),
@@ -37,5 +38,7 @@ export function emitFlowTiming(ctx: AnalyzerContext, flow: Flow): void {
     min_iat_ms: pyRound(n > 0 ? flow.iatMinUs / 1000 : 0, 2),
     max_iat_ms: pyRound(n > 0 ? flow.iatMaxUs / 1000 : 0, 2),
     retransmits: String(flow.retransmits),
-  });
+  };
+  ctx.emit(flow, "tcp_flow_timing", SEVERITY_INFO, fields);
+  return fields;
 }

@@ -48,5 +48,6 @@ export function checkLinkLocal(ctx: AnalyzerContext, flow: Flow): void {
   } else {
     fields.interface_id_kind = "random";
   }
+  flow.linkLocalLeak = fields.mac === undefined ? "random" : `eui64 ${fields.mac}`;
   ctx.emit(flow, "ipv6_link_local_leak", SEVERITY_INFO, fields);
 }

@@ -46,6 +46,8 @@ export class SynAnalyzer {
     flow.ja4t = s.ja4t;
     const fp = s.fp;
     if (fp === undefined) return;
+    flow.osGuess = fp.os_guess;
+    flow.p0fLabel = s.p0f?.label;
     const src = flow.clientAddr;
     const cls = this.seq.observe(src, p.ipVersion === 4 ? p.ipId : -1, p.tcpSeq);
     const fields: Record<string, string> = {
