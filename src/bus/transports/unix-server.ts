@@ -23,6 +23,7 @@ import {
   type JsonObject,
   makeEnvelope,
 } from "../envelope.js";
+import { isCanonicalEnvelope } from "../envelope-scan.js";
 import { encodeFrame, FrameDecoder, MAX_BODY_BYTES, type Verb } from "../frame.js";
 import { BUS_HEALTH_INTERVAL_MS, busHealthPayload, type Heartbeat, startHeartbeat } from "../health.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
@@ -396,7 +397,7 @@ export class UnixBusServer {
       if (!isValidTopic(topic)) return this.reject(conn, "bad_topic");
       conn.lastTopic = topic;
     }
-    let ev: BusEvent;
+    let ev: BusEvent | undefined;
     let out: Buffer;
     if (body.length === 0) {
       // DECNET accepts a PUB without body: an event with an empty payload.
@@ -404,17 +405,22 @@ export class UnixBusServer {
       out = Buffer.from(envelopeToJson(ev), "utf8");
     } else {
       if (!isUtf8(body)) return this.reject(conn, "body_not_utf8");
-      const parsed = envelopeFromJson(topic, body.toString("utf8"));
-      if (parsed.event === undefined) return this.reject(conn, parsed.fault ?? "not_json");
-      ev = parsed.event;
-      if (parsed.canonical) out = body;
-      else {
-        try {
-          out = Buffer.from(envelopeToJson(ev), "utf8");
-        } catch {
-          return this.reject(conn, "unencodable");
+      if (isCanonicalEnvelope(body, topic)) {
+        // Forwarded as it is; the event object is built only if a local subscriber wants it.
+        out = body;
+      } else {
+        const parsed = envelopeFromJson(topic, body.toString("utf8"));
+        if (parsed.event === undefined) return this.reject(conn, parsed.fault ?? "not_json");
+        ev = parsed.event;
+        if (parsed.canonical) out = body;
+        else {
+          try {
+            out = Buffer.from(envelopeToJson(ev), "utf8");
+          } catch {
+            return this.reject(conn, "unencodable");
+          }
+          if (out.length > MAX_BODY_BYTES) return this.reject(conn, "body_too_long");
         }
-        if (out.length > MAX_BODY_BYTES) return this.reject(conn, "body_too_long");
       }
     }
     this.fanout(topic, ev, out, conn);
@@ -423,7 +429,8 @@ export class UnixBusServer {
 
   // ─── fan-out ────────────────────────────────────────────────────────────
 
-  private fanout(topic: string, ev: BusEvent, body: Buffer, origin: Conn | undefined): void {
+  /** `ev` undefined: `body` is a canonical envelope, parsed here only for local subscribers. */
+  private fanout(topic: string, ev: BusEvent | undefined, body: Buffer, origin: Conn | undefined): void {
     this.counters.published++;
     let frame: Buffer | undefined;
     for (const c of this.subscribers) {
@@ -432,7 +439,9 @@ export class UnixBusServer {
       this.enqueue(c, frame);
     }
     for (const s of this.localSubs) {
-      if (topicMatches(s.pattern, topic) && !s.deliver(ev)) this.counters.inc("dropped_queue_full");
+      if (!topicMatches(s.pattern, topic)) continue;
+      ev ??= envelopeFromJson(topic, body.toString("utf8")).event as BusEvent;
+      if (!s.deliver(ev)) this.counters.inc("dropped_queue_full");
     }
   }
 
