@@ -3,10 +3,11 @@
  * so existing DECNET consumers read our records unchanged.
  */
 import { isGrease } from "../../fingerprint/tls/grease.js";
-import type { ClientHello, Ja3, Ja4 } from "../../fingerprint/tls/index.js";
+import type { ClientHello } from "../../fingerprint/tls/index.js";
 import type { X509Rdn } from "../../fingerprint/tls/x509.js";
 import type { Flow } from "../../flow/flow.js";
 import type { Ja4Record } from "../ja4-record.js";
+import type { ClientHelloPrints } from "./hello-prints.js";
 
 const VERSION_NAMES: Record<number, string> = {
   512: "SSL 2.0",
@@ -91,28 +92,32 @@ export function handshakeRttFields(fields: Record<string, string>, flow: Flow): 
 }
 
 /** The connection record's client fingerprints (the first ClientHello of TLS or QUIC). */
-export function recordClientHello(rec: Ja4Record, ch: ClientHello, j3: Ja3, j4: Ja4): void {
+export function recordClientHello(rec: Ja4Record, ch: ClientHello, p: ClientHelloPrints): void {
   if (ch.serverName !== undefined) rec.tls_server_name = ch.serverName;
-  rec.ja4 = j4.ja4;
-  rec.ja4_r = j4.ja4_r;
-  rec.ja4_o = j4.ja4_o;
-  rec.ja4_ro = j4.ja4_ro;
-  rec.ja3 = j3.ja3;
-  rec.ja3_full = j3.ja3_full;
+  rec.ja4 = p.ja4.ja4;
+  rec.ja4_r = p.ja4.ja4_r;
+  rec.ja4_o = p.ja4.ja4_o;
+  rec.ja4_ro = p.ja4.ja4_ro;
+  rec.ja3 = p.ja3.ja3;
+  rec.ja3_full = p.ja3.ja3_full;
 }
 
 /**
  * DECNET's ClientHello fields (after the endpoints), in its order, then ours: JA3, JA4,
  * legacy version, SNI, ALPN, GREASE-free decimal cipher and extension lists, resumption.
  */
-export function clientHelloFields(fields: Record<string, string>, ch: ClientHello, j3: Ja3, j4: Ja4): void {
-  fields.ja3 = j3.ja3;
-  fields.ja4 = j4.ja4;
-  fields.tls_version = tlsVersionName(ch.legacyVersion);
+export function clientHelloFields(
+  fields: Record<string, string>,
+  ch: ClientHello,
+  p: ClientHelloPrints,
+): void {
+  fields.ja3 = p.ja3.ja3;
+  fields.ja4 = p.ja4.ja4;
+  fields.tls_version = p.tlsVersion;
   fields.sni = ch.serverName ?? "";
-  fields.alpn = alpnText(ch.alpn);
-  fields.raw_ciphers = decimalList(ch.cipherSuites);
-  fields.raw_extensions = decimalList(ch.extensionTypes);
+  fields.alpn = p.alpn;
+  fields.raw_ciphers = p.rawCiphers;
+  fields.raw_extensions = p.rawExtensions;
   const resumption = resumptionMechanisms(ch);
   if (resumption !== "") fields.resumption = resumption;
 }

@@ -1,10 +1,11 @@
 import { isQuicInitial, QuicClientHelloExtractor } from "../../fingerprint/quic/quic-client-hello.js";
-import { ja3, ja4, parseClientHello } from "../../fingerprint/tls/index.js";
+import { parseClientHello } from "../../fingerprint/tls/index.js";
 import type { Counters } from "../../util/counters.js";
 import type { AnalyzerContext, FlowState } from "../flow-state.js";
 import { endpointFields } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
-import { clientHelloFields, hexList, recordClientHello } from "./decnet-fields.js";
+import { clientHelloFields, recordClientHello } from "./decnet-fields.js";
+import { clientHelloPrints } from "./hello-prints.js";
 
 /**
  * QUIC over one UDP flow: the client's Initial packets are decrypted (RFC 9001/9369),
@@ -36,15 +37,14 @@ export class QuicAnalyzer {
     if (msg === undefined || msg.length < 4) return;
     const ch = parseClientHello(msg.subarray(4));
     if (ch === undefined) return;
-    const j4 = ja4(ch, "q");
-    const j3 = ja3(ch);
-    recordClientHello(this.st.record, ch, j3, j4);
+    const pr = clientHelloPrints(ch, "q");
+    recordClientHello(this.st.record, ch, pr);
     const f = this.st.flow;
     const fields = endpointFields(f);
-    clientHelloFields(fields, ch, j3, j4);
-    fields.ja4_r = j4.ja4_r;
-    fields.ja4_o = j4.ja4_o;
-    fields.supported_versions = hexList(ch.supportedVersions);
+    clientHelloFields(fields, ch, pr);
+    fields.ja4_r = pr.ja4.ja4_r;
+    fields.ja4_o = pr.ja4.ja4_o;
+    fields.supported_versions = pr.supportedVersions ?? "";
     this.ctx.emit(f, "quic_client_hello", SEVERITY_INFO, fields);
   }
 }

@@ -3,10 +3,6 @@ import {
   HANDSHAKE_CERTIFICATE,
   HANDSHAKE_CLIENT_HELLO,
   HANDSHAKE_SERVER_HELLO,
-  ja3,
-  ja3s,
-  ja4,
-  ja4s,
   ja4xRecord,
   parseCertificateMessage,
   parseClientHello,
@@ -22,14 +18,8 @@ import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.j
 import { endpointFields } from "../flow-state.js";
 import type { X509Entry } from "../ja4-record.js";
 import { SEVERITY_INFO, SEVERITY_WARNING } from "../observation.js";
-import {
-  clientHelloFields,
-  decnetName,
-  handshakeRttFields,
-  hexList,
-  recordClientHello,
-  tlsVersionName,
-} from "./decnet-fields.js";
+import { clientHelloFields, decnetName, handshakeRttFields, recordClientHello } from "./decnet-fields.js";
+import { clientHelloPrints, serverHelloPrints } from "./hello-prints.js";
 
 /** ClientHello / ServerHello messages reported per flow (a HelloRetryRequest makes two of each). */
 const MAX_HELLOS = 4;
@@ -160,24 +150,23 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (this.keyLog !== undefined && this.keyLog.size > 0 && body.length >= 34) {
       this.clientRandom = Buffer.from(body.subarray(2, 34));
     }
-    const j3 = ja3(ch);
-    const j4 = ja4(ch, "t");
+    const pr = clientHelloPrints(ch, "t");
     if (this.ch === undefined) {
       // The connection record describes the first ClientHello, as the reference tool does.
       this.ch = ch;
-      recordClientHello(this.st.record, ch, j3, j4);
+      recordClientHello(this.st.record, ch, pr);
     }
 
     const fields = endpointFields(this.st.flow);
-    clientHelloFields(fields, ch, j3, j4);
+    clientHelloFields(fields, ch, pr);
     const flow = this.st.flow;
     handshakeRttFields(fields, flow);
     // Additions beyond DECNET: the raw/original JA4 forms and the lists JA4 reads.
-    fields.ja3_full = j3.ja3_full;
-    fields.ja4_r = j4.ja4_r;
-    fields.ja4_o = j4.ja4_o;
-    if (ch.supportedVersions !== undefined) fields.supported_versions = hexList(ch.supportedVersions);
-    if (ch.signatureAlgorithms !== undefined) fields.signature_algorithms = hexList(ch.signatureAlgorithms);
+    fields.ja3_full = pr.ja3.ja3_full;
+    fields.ja4_r = pr.ja4.ja4_r;
+    fields.ja4_o = pr.ja4.ja4_o;
+    if (pr.supportedVersions !== undefined) fields.supported_versions = pr.supportedVersions;
+    if (pr.signatureAlgorithms !== undefined) fields.signature_algorithms = pr.signatureAlgorithms;
     this.chFields = fields;
     this.ctx.emit(flow, "tls_client_hello", SEVERITY_INFO, fields);
   }
@@ -186,8 +175,9 @@ export class TlsAnalyzer implements StreamAnalyzer {
     const sh = parseServerHello(body);
     if (sh === undefined) return;
     this.serverHellos++;
-    const j3s = ja3s(sh);
-    const j4s = ja4s(sh, "t");
+    const pr = serverHelloPrints(sh, "t");
+    const j3s = pr.ja3s;
+    const j4s = pr.ja4s;
     if (!this.sessionEmitted) {
       this.sessionEmitted = true;
       const rec = this.st.record;
@@ -205,7 +195,7 @@ export class TlsAnalyzer implements StreamAnalyzer {
     const fields = endpointFields(this.st.flow);
     fields.ja3s = j3s.ja3s;
     fields.ja4s = j4s.ja4s;
-    fields.tls_version = tlsVersionName(sh.selectedVersion ?? sh.legacyVersion);
+    fields.tls_version = pr.tlsVersion;
     const chf = this.chFields;
     if (chf !== undefined) {
       fields.ja3 = chf.ja3;
