@@ -13,7 +13,6 @@ import {
 import type { TlsKeyLog } from "../../fingerprint/tls/keylog.js";
 import { TlsRecordSplitter } from "../../fingerprint/tls/record-splitter.js";
 import { Tls13RecordOpener } from "../../fingerprint/tls/tls13-decrypt.js";
-import { BoundedCache } from "../../util/bounded-cache.js";
 import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
 import { endpointFields } from "../flow-state.js";
 import type { X509Entry } from "../ja4-record.js";
@@ -258,32 +257,81 @@ export interface CertSummary {
   sans: string;
 }
 
+/** Certificates whose DER bytes hash alike, with what was made of them (null: unparseable). */
+interface CertBucket {
+  ders: Buffer[];
+  summaries: (CertSummary | null)[];
+}
+
+/** DERs kept per hash bucket: crafted certificates that collide beyond it are parsed each time. */
+const MAX_PER_BUCKET = 4;
+
 /**
  * Certificates repeat on every connection to the same server: parse each distinct DER
- * once. Bounded: 2048 certificates and 16 Mi characters of DER (as latin1 keys).
+ * once. Looked up by a hash of the length and the last 64 bytes (the signature, which
+ * differs between certificates) and confirmed by comparing the whole DER, so no string
+ * of the certificate is built per connection. Bounded: 2048 certificates and 16 MiB of
+ * DER copies; past either bound the cache starts over.
  */
 export class CertificateCache {
-  private readonly cache = new BoundedCache<CertSummary | null>(2048, 16 * 1024 * 1024);
+  private readonly buckets = new Map<number, CertBucket>();
+  private entries = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly maxEntries = 2048,
+    private readonly maxBytes = 16 * 1024 * 1024,
+  ) {}
 
   summarize(der: Buffer): CertSummary | undefined {
-    const key = der.toString("latin1");
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit ?? undefined;
-    const info = parseX509(der);
-    const s: CertSummary | null =
-      info === undefined
-        ? null
-        : {
-            entry: ja4xRecord(info) as X509Entry,
-            subjectCn: info.subjectCN ?? "",
-            issuer: decnetName(info.issuer),
-            subject: decnetName(info.subject),
-            selfSigned: String(info.selfSigned),
-            notBefore: info.notBefore ?? "",
-            notAfter: info.notAfter ?? "",
-            sans: [...info.sans.dns, ...info.sans.ip].join(","),
-          };
-    this.cache.set(key, s);
+    const h = derHash(der);
+    let bucket = this.buckets.get(h);
+    if (bucket !== undefined) {
+      for (let i = 0; i < bucket.ders.length; i++) {
+        if (bucket.ders[i].equals(der)) return bucket.summaries[i] ?? undefined;
+      }
+    }
+    const s = summarizeCertificate(der);
+    if (der.length > this.maxBytes) return s ?? undefined;
+    if (this.entries >= this.maxEntries || this.bytes + der.length > this.maxBytes) {
+      this.buckets.clear();
+      this.entries = 0;
+      this.bytes = 0;
+      bucket = undefined;
+    }
+    if (bucket === undefined) {
+      bucket = { ders: [], summaries: [] };
+      this.buckets.set(h, bucket);
+    }
+    if (bucket.ders.length < MAX_PER_BUCKET) {
+      // A copy: `der` is a view of a reassembly buffer that will be reused.
+      bucket.ders.push(Buffer.from(der));
+      bucket.summaries.push(s);
+      this.entries++;
+      this.bytes += der.length;
+    }
     return s ?? undefined;
   }
+}
+
+/** FNV-1a over the length and the last 64 bytes of a DER. */
+function derHash(der: Buffer): number {
+  let h = (0x811c9dc5 ^ der.length) >>> 0;
+  for (let i = Math.max(0, der.length - 64); i < der.length; i++) h = Math.imul(h ^ der[i], 0x01000193);
+  return h >>> 0;
+}
+
+function summarizeCertificate(der: Buffer): CertSummary | null {
+  const info = parseX509(der);
+  if (info === undefined) return null;
+  return {
+    entry: ja4xRecord(info) as X509Entry,
+    subjectCn: info.subjectCN ?? "",
+    issuer: decnetName(info.issuer),
+    subject: decnetName(info.subject),
+    selfSigned: String(info.selfSigned),
+    notBefore: info.notBefore ?? "",
+    notAfter: info.notAfter ?? "",
+    sans: [...info.sans.dns, ...info.sans.ip].join(","),
+  };
 }
