@@ -124,7 +124,7 @@ describe("isCanonicalEnvelope", () => {
       `{ "v" : 1 , "id" : "${ID}" , "topic" : "${TOPIC}" , "type" : "" , "ts" : 0.5 , "payload" : { "a" : "\\u00e9" } }`,
     ].map((s) => Buffer.from(s, "utf8"));
     // A small alphabet of the bytes JSON cares about makes mutations hit real grammar edges.
-    const interesting = [..."{}[]:,\"\\ \t\n0123456789.-+eEtrufalsn/bu\u0001"].map((c) => c.charCodeAt(0));
+    const interesting = [...'{}[]:,"\\ \t\n0123456789.-+eEtrufalsn/bu\u0001'].map((c) => c.charCodeAt(0));
     const mutation = fc.record({
       seed: fc.integer({ min: 0, max: seeds.length - 1 }),
       edits: fc.array(
