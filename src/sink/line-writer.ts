@@ -1,11 +1,6 @@
 import type { Writable } from "node:stream";
 
-/**
- * Node's Buffer has had `utf8Write(string, offset)` since its first versions; it is what
- * `buf.write(s, off, "utf8")` calls after normalising its arguments, which costs more
- * than the copy itself for short lines. Typed here because @types/node omits it.
- */
-type Utf8Writable = Buffer & { utf8Write(s: string, offset: number): number };
+import { utf8WriteAt } from "../util/buffer-write.js";
 
 /**
  * Writes output lines through a 1 MiB byte buffer: each line is encoded straight into
@@ -36,7 +31,7 @@ export class LineWriter {
         return;
       }
     }
-    this.pos += (this.buf as Utf8Writable).utf8Write(line, this.pos);
+    this.pos += utf8WriteAt(this.buf, line, this.pos);
     this.buf[this.pos++] = 0x0a;
     this.lines++;
   }

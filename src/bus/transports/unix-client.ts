@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import net from "node:net";
+import { latin1WriteAt, utf8WriteAt } from "../../util/buffer-write.js";
 import {
   type Bus,
   BusClosedError,
@@ -311,8 +312,8 @@ export class UnixBusClient implements Bus {
     }
     const b = this.slab;
     const o = this.used;
-    b.write(`PUB ${topic}\n`, o, "latin1");
-    const n = b.write(json, o + hl + 4, "utf8");
+    latin1WriteAt(b, `PUB ${topic}\n`, o);
+    const n = utf8WriteAt(b, json, o + hl + 4);
     b.writeUInt32BE(n, o + hl);
     this.used = o + hl + 4 + n;
     if (!this.flushQueued) {
