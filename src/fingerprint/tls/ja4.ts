@@ -81,7 +81,19 @@ function firstAlpn(names: Buffer[] | undefined): Buffer | undefined {
 }
 
 function two(n: number): string {
-  return String(Math.min(n, 99)).padStart(2, "0");
+  return n >= 99 ? "99" : n < 10 ? `0${n}` : String(n);
+}
+
+/** Values as 4-digit hex joined by ",". */
+function hexJoin(v: Uint16Array, n: number): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += i === 0 ? hex4(v[i]) : `,${hex4(v[i])}`;
+  return s;
+}
+
+/** Same, in ascending order: 4-digit lowercase hex sorts like the numbers themselves. */
+function sortedHexJoin(v: Uint16Array, n: number): string {
+  return hexJoin(v.subarray(0, n).sort(), n);
 }
 
 /**
@@ -97,37 +109,47 @@ function two(n: number): string {
  * The _o/_ro forms keep the wire order and keep SNI and ALPN in the extension list.
  */
 export function ja4(ch: ClientHello, transport: Ja4Transport): Ja4 {
+  const types = ch.extensionTypes;
+  let hasSupportedVersions = false;
+  for (let i = 0; i < types.length; i++) if (types[i] === 0x002b) hasSupportedVersions = true;
   let version: number;
-  if (ch.extensionTypes.some((t) => t === 0x002b)) {
+  if (hasSupportedVersions) {
     version = -1;
     for (const v of ch.supportedVersions ?? []) if (!isGrease(v) && v > version) version = v;
   } else version = ch.legacyVersion;
 
-  const ciphers: string[] = [];
-  for (const c of ch.cipherSuites) if (!isGrease(c)) ciphers.push(hex4(c));
-  const extsAll: string[] = [];
-  const extsHashed: string[] = [];
-  for (const t of ch.extensionTypes) {
+  // GREASE-free lists as numbers; sorting numbers sorts their fixed-width hex forms.
+  const cs = ch.cipherSuites;
+  const ciphers = new Uint16Array(cs.length);
+  let nc = 0;
+  for (let i = 0; i < cs.length; i++) if (!isGrease(cs[i])) ciphers[nc++] = cs[i];
+  const extsAll = new Uint16Array(types.length);
+  const extsHashed = new Uint16Array(types.length);
+  let na = 0;
+  let nh = 0;
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i];
     if (isGrease(t)) continue;
-    extsAll.push(hex4(t));
-    if (t !== EXT_SERVER_NAME && t !== EXT_ALPN) extsHashed.push(hex4(t));
+    extsAll[na++] = t;
+    if (t !== EXT_SERVER_NAME && t !== EXT_ALPN) extsHashed[nh++] = t;
   }
-  const sigs: string[] = [];
-  for (const s of ch.signatureAlgorithms ?? []) if (!isGrease(s)) sigs.push(hex4(s));
+  let sigs = "";
+  for (const a of ch.signatureAlgorithms ?? [])
+    if (!isGrease(a)) sigs += sigs === "" ? hex4(a) : `,${hex4(a)}`;
 
   const a =
     transport +
     (version < 0 ? "00" : ja4VersionCode(version)) +
     (ch.hasServerNameExt ? "d" : "i") +
-    two(ciphers.length) +
-    two(extsAll.length) +
+    two(nc) +
+    two(na) +
     alpnChars(firstAlpn(ch.alpn));
-  const sigPart = sigs.length > 0 ? `_${sigs.join(",")}` : "";
+  const sigPart = sigs !== "" ? `_${sigs}` : "";
 
-  const cSorted = [...ciphers].sort().join(",");
-  const eSorted = [...extsHashed].sort().join(",") + sigPart;
-  const cOrig = ciphers.join(",");
-  const eOrig = extsAll.join(",") + sigPart;
+  const cOrig = hexJoin(ciphers, nc);
+  const eOrig = hexJoin(extsAll, na) + sigPart;
+  const cSorted = sortedHexJoin(ciphers, nc);
+  const eSorted = sortedHexJoin(extsHashed, nh) + sigPart;
   return {
     ja4: `${a}_${hash12(cSorted)}_${hash12(eSorted)}`,
     ja4_r: `${a}_${cSorted}_${eSorted}`,
