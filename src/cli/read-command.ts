@@ -6,7 +6,7 @@ import { DEFAULT_P0F_FP_PATH, loadP0fDatabase } from "../fingerprint/p0f/load-da
 import type { P0fDatabase } from "../fingerprint/p0f/signature-file.js";
 import { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import { LineWriter } from "../sink/line-writer.js";
-import { observationToJsonLine } from "../sink/observation-format.js";
+import { writeObservationLine } from "../sink/observation-format.js";
 import { DeckyMap } from "../sniffer/decky-map.js";
 import { Dedup } from "../sniffer/dedup.js";
 import { ALL_ANALYZERS, type AnalyzerName, SnifferEngine } from "../sniffer/engine.js";
@@ -170,7 +170,7 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
         suppressed++;
         return;
       }
-      if (!ja4Format) out.write(observationToJsonLine(o));
+      if (!ja4Format) writeObservationLine(out, o);
     },
     onFlowRecord: ja4Format ? (r) => out.write(ja4RecordToJson(r)) : undefined,
   });

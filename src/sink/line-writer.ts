@@ -1,5 +1,4 @@
 import type { Writable } from "node:stream";
-
 import { utf8WriteAt } from "../util/buffer-write.js";
 
 /**
@@ -33,6 +32,30 @@ export class LineWriter {
     }
     this.pos += utf8WriteAt(this.buf, line, this.pos);
     this.buf[this.pos++] = 0x0a;
+    this.lines++;
+  }
+
+  /**
+   * Byte-level writing, for formatters that encode a line themselves: makes room for `n`
+   * bytes (flushing first when needed) and returns the offset in `buffer` to write at, or
+   * -1 when `n` exceeds the whole buffer (write the line as a string instead). Finish the
+   * line with `endLine`; a line abandoned half-way is simply never ended.
+   */
+  reserve(n: number): number {
+    if (n > this.size) return -1;
+    if (this.pos + n > this.size) this.flush();
+    return this.pos;
+  }
+
+  /** The buffer `reserve` offsets refer to (replaced at each flush). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Ends a line encoded at `reserve`'s offset up to `end` (exclusive), adding the newline. */
+  endLine(end: number): void {
+    this.buf[end] = 0x0a;
+    this.pos = end + 1;
     this.lines++;
   }
 

@@ -1,5 +1,6 @@
 import type { Observation } from "../sniffer/observation.js";
 import { attackerIp, formatRecordTimestamp, makeJsonRecord } from "./json-record.js";
+import type { LineWriter } from "./line-writer.js";
 import { escapeParamValue, formatRfc5424Timestamp, formatSyslogLine, SD_ID } from "./syslog-line.js";
 
 export const SNIFFER_APP_NAME = "sniffer";
@@ -85,4 +86,139 @@ export function observationToJsonLine(o: Observation, appName = SNIFFER_APP_NAME
   const attacker = attackerIp(o.fields);
   const attackerJson = PLAIN.test(attacker) ? `"${attacker}"` : JSON.stringify(attacker);
   return `{"timestamp":"${lastRecordTs}","decky":"${o.decky}","service":"${appName}","event_type":"${o.eventType}","attacker_ip":${attackerJson},"fields":{${fieldsJson}},"msg":"","raw_line":"${raw}"}`;
+}
+
+/** 1 for the characters PLAIN accepts (printable ASCII but `"`, `\\` and `]`). */
+const PLAIN_BYTE = new Uint8Array(128);
+for (let c = 0x20; c <= 0x7e; c++) PLAIN_BYTE[c] = c === 0x22 || c === 0x5c || c === 0x5d ? 0 : 1;
+
+/** Copies a string known to be ASCII (a constant, a checked key) to buf[pos...]; returns the end. */
+function putAscii(buf: Buffer, pos: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+  return pos;
+}
+
+/** Copies `s` when every character is PLAIN; returns the end, or -1 at the first other one. */
+function putPlain(buf: Buffer, pos: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || PLAIN_BYTE[c] === 0) return -1;
+    buf[pos++] = c;
+  }
+  return pos;
+}
+
+/** Header parts already found PLAIN and within their limits (decky names, event types). */
+const goodHeader = new Set<string>();
+const MAX_GOOD_HEADERS = 4096;
+
+function headerOk(v: string, max: number): boolean {
+  if (v.length > max) return false;
+  if (goodHeader.has(v)) return true;
+  if (v === "" || !PLAIN.test(v) || v.includes(" ")) return false;
+  if (goodHeader.size >= MAX_GOOD_HEADERS) goodHeader.clear();
+  goodHeader.add(v);
+  return true;
+}
+
+/**
+ * Writes `observationToJsonLine(o)` and a newline straight into the writer's buffer,
+ * byte for byte the same line (tested), without building the line as a string: the
+ * common line — every value PLAIN — is copied character by character, once for the
+ * fields object and once inside raw_line. A line with anything to escape is written
+ * through `observationToJsonLine` instead.
+ */
+export function writeObservationLine(out: LineWriter, o: Observation, appName = SNIFFER_APP_NAME): void {
+  if (!(o.tsUs >= 0) || !headerOk(o.decky, 255) || !headerOk(appName, 48) || !headerOk(o.eventType, 32)) {
+    out.write(observationToJsonLine(o, appName));
+    return;
+  }
+  const fields = o.fields;
+  const attacker = attackerIp(fields);
+  // Bytes needed when every value is PLAIN (one byte per character).
+  let need = 200 + 2 * o.decky.length + 2 * appName.length + 2 * o.eventType.length + attacker.length;
+  for (const k in fields) need += 2 * k.length + 2 * fields[k].length + 12;
+  const start = out.reserve(need + 1);
+  if (start < 0) {
+    out.write(observationToJsonLine(o, appName));
+    return;
+  }
+  const sec = Math.floor(o.tsUs / 1_000_000);
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    lastRecordTs = formatRecordTimestamp(o.tsUs);
+    lastSyslogPrefix = formatRfc5424Timestamp(sec * 1_000_000).slice(0, 20);
+  }
+  const b = out.buffer;
+  let p = putAscii(b, start, '{"timestamp":"');
+  p = putAscii(b, p, lastRecordTs);
+  p = putAscii(b, p, '","decky":"');
+  p = putAscii(b, p, o.decky);
+  p = putAscii(b, p, '","service":"');
+  p = putAscii(b, p, appName);
+  p = putAscii(b, p, '","event_type":"');
+  p = putAscii(b, p, o.eventType);
+  p = putAscii(b, p, '","attacker_ip":"');
+  p = putPlain(b, p, attacker);
+  if (p < 0) {
+    out.write(observationToJsonLine(o, appName));
+    return;
+  }
+  p = putAscii(b, p, '","fields":{');
+  let first = true;
+  for (const k in fields) {
+    if (!goodKeys.has(k)) {
+      if (!FIELD_KEY.test(k)) {
+        out.write(observationToJsonLine(o, appName));
+        return;
+      }
+      if (goodKeys.size < MAX_GOOD_KEYS) goodKeys.add(k);
+    }
+    if (!first) b[p++] = 0x2c; // ,
+    first = false;
+    b[p++] = 0x22;
+    p = putAscii(b, p, k);
+    b[p++] = 0x22;
+    b[p++] = 0x3a;
+    b[p++] = 0x22;
+    p = putPlain(b, p, fields[k]);
+    if (p < 0) {
+      out.write(observationToJsonLine(o, appName));
+      return;
+    }
+    b[p++] = 0x22;
+  }
+  p = putAscii(b, p, '},"msg":"","raw_line":"<');
+  p = putAscii(b, p, String(128 + o.severity));
+  p = putAscii(b, p, ">1 ");
+  p = putAscii(b, p, lastSyslogPrefix);
+  let micros = Math.floor(o.tsUs) % 1_000_000;
+  for (let i = 5; i >= 0; i--) {
+    b[p + i] = 0x30 + (micros % 10);
+    micros = Math.floor(micros / 10);
+  }
+  p = putAscii(b, p + 6, "+00:00 ");
+  p = putAscii(b, p, o.decky);
+  b[p++] = 0x20;
+  p = putAscii(b, p, appName);
+  p = putAscii(b, p, " - ");
+  p = putAscii(b, p, o.eventType);
+  b[p++] = 0x20;
+  if (first)
+    b[p++] = 0x2d; // no fields: "-"
+  else {
+    p = putAscii(b, p, `[${SD_ID}`);
+    // Checked PLAIN above: copied without checks, each inside \"...\" of the JSON string.
+    for (const k in fields) {
+      b[p++] = 0x20;
+      p = putAscii(b, p, k);
+      p = putAscii(b, p, '=\\"');
+      p = putAscii(b, p, fields[k]);
+      p = putAscii(b, p, '\\"');
+    }
+    b[p++] = 0x5d; // ]
+  }
+  b[p++] = 0x22;
+  b[p++] = 0x7d;
+  out.endLine(p);
 }

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
+import { Writable } from "node:stream";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { makeJsonRecord } from "../../src/sink/json-record.js";
-import { observationToJsonLine, observationToJsonLineSlow } from "../../src/sink/observation-format.js";
+import { LineWriter } from "../../src/sink/line-writer.js";
+import {
+  observationToJsonLine,
+  observationToJsonLineSlow,
+  writeObservationLine,
+} from "../../src/sink/observation-format.js";
 import { escapeParamValue, formatSyslogLine } from "../../src/sink/syslog-line.js";
 
 describe("RFC 5424 line (DESIGN §5)", () => {
@@ -83,5 +89,54 @@ describe("fast JSON line", () => {
       ),
       { seed: 5424, numRuns: 20000 },
     );
+  });
+});
+
+describe("direct line writer", () => {
+  test("writes exactly the reference line and a newline, through buffer flushes and oversized lines", () => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    // A small buffer: lines straddle flushes, and some do not fit at all.
+    const w = new LineWriter(sink, 512);
+    const expected: string[] = [];
+    const text = fc.oneof(
+      fc.constantFrom("198.51.100.7", "t13d1516h2_8daaf6152771_e5627efa2ab1", "", "a b", "x".repeat(300)),
+      fc.string({ unit: "binary", maxLength: 40 }),
+      fc.string({ unit: "grapheme-ascii", maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000_000_000 }),
+        fc.oneof(fc.constantFrom("web01", "10.13.0.10", "2001:db8::1", "a b", ""), text),
+        fc.constantFrom(4, 6),
+        fc.oneof(fc.constantFrom("tls_client_hello", "tcp_syn_fingerprint", "x".repeat(40)), text),
+        fc.dictionary(
+          fc.oneof(fc.constantFrom("src_ip", "sni", "ja4", "client_ip"), fc.string({ maxLength: 8 })),
+          text,
+          { maxKeys: 8 },
+        ),
+        (tsUs, decky, severity, eventType, fields) => {
+          const o = { tsUs, decky, severity, eventType, fields };
+          writeObservationLine(w, o);
+          expected.push(observationToJsonLineSlow(o));
+        },
+      ),
+      { seed: 5425, numRuns: 20000 },
+    );
+    w.flush();
+    const got = Buffer.concat(chunks).toString("utf8");
+    assert.equal(w.lines, expected.length);
+    const want = expected.map((l) => `${l}\n`).join("");
+    if (got !== want) {
+      const gl = got.split("\n");
+      const i = gl.findIndex((l, k) => l !== expected[k]);
+      assert.equal(gl[i], expected[i], `line ${i}`);
+    }
+    assert.equal(got, want);
   });
 });
