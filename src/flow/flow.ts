@@ -6,7 +6,7 @@ import { StreamReassembler } from "./reassembly.js";
  * One bidirectional conversation (TCP or UDP), oriented client → server.
  * A class (not an object literal) so every flow shares one V8 shape.
  */
-export class Flow {
+export class Flow extends FlowKey {
   /** Doubly-linked LRU list (least recently active at the head of the table). */
   prev: Flow | null = null;
   next: Flow | null = null;
@@ -14,8 +14,13 @@ export class Flow {
   hnext: Flow | null = null;
   /** False once the flow left the table. */
   live = true;
-  /** Canonical identity (both directions). */
-  readonly key = new FlowKey();
+  /**
+   * Canonical identity (both directions): the flow itself. The key's fields live in the
+   * flow object, so a lookup reads one object, not two.
+   */
+  get key(): FlowKey {
+    return this;
+  }
   /** Which of the flow table's LRU lists (timeout class) holds this flow. */
   lruClass = 0;
   /** Decky name when a decky map is in use (a string owned by the map). */
@@ -83,13 +88,10 @@ export class Flow {
   /** What an IPv6 link-local endpoint leaked ("eui64 <mac>" or "random"), when it did. */
   linkLocalLeak: string | undefined = undefined;
 
-  protocol = 0;
   /** tshark-style conversation index per transport, in order of first packet. */
   streamIndex = 0;
   clientPort = 0;
   serverPort = 0;
-  ipVersion: 4 | 6 = 4;
-  tunnelKey = 0;
 
   /**
    * (Re)initialises every field. Flow objects are recycled by the flow table: a SYN
@@ -97,10 +99,7 @@ export class Flow {
    * copying hundreds of thousands of medium-lived objects.
    */
   init(key: FlowKey, streamIndex: number, srcIsClient: boolean, tsUs: number): void {
-    this.key.copyFrom(key);
-    this.protocol = key.protocol;
-    this.ipVersion = key.ipVersion;
-    this.tunnelKey = key.tunnelKey;
+    this.copyFrom(key);
     this.streamIndex = streamIndex;
     const srcPort = key.srcIsLow ? key.aPort : key.bPort;
     const dstPort = key.srcIsLow ? key.bPort : key.aPort;
