@@ -81,14 +81,15 @@ export class TlsHandshakeReader {
   private readonly maxMessage: number;
 
   // Record layer: 5-byte header collected here, then `recLeft` body bytes of `recType`.
-  private readonly hdr = Buffer.alloc(5);
+  // (Plain arrays: a Buffer per reader would be an ArrayBuffer per TLS flow direction.)
+  private readonly hdr = [0, 0, 0, 0, 0];
   private hdrFill = 0;
   private recType = 0;
   private recLeft = 0;
   private firstRecord = true;
 
   // Handshake layer: 4-byte message header, then `msgLen` body bytes.
-  private readonly msgHdr = Buffer.alloc(4);
+  private readonly msgHdr = [0, 0, 0, 0];
   private msgHdrFill = 0;
   private msgType = 0;
   private msgLen = 0;
