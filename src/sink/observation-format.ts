@@ -1,4 +1,5 @@
 import type { Observation } from "../sniffer/observation.js";
+import { latin1WriteAt } from "../util/buffer-write.js";
 import { attackerIp, formatRecordTimestamp, makeJsonRecord } from "./json-record.js";
 import type { LineWriter } from "./line-writer.js";
 import { escapeParamValue, formatRfc5424Timestamp, formatSyslogLine, SD_ID } from "./syslog-line.js";
@@ -98,14 +99,41 @@ function putAscii(buf: Buffer, pos: number, s: string): number {
   return pos;
 }
 
+/**
+ * Strings at least this long are copied by Buffer#latin1Write (one native call, about
+ * 0.7 ns a character) rather than a JavaScript loop (about 2.3 ns a character).
+ */
+const NATIVE_COPY_MIN = 24;
+
+/**
+ * Long values already found PLAIN: fingerprints and lists recur as the very same string
+ * objects (cached per hello, per certificate), so the check is one lookup. Bounded:
+ * cleared when it holds 16,384 strings.
+ */
+const plainLong = new Set<string>();
+const MAX_PLAIN_LONG = 16384;
+
 /** Copies `s` when every character is PLAIN; returns the end, or -1 at the first other one. */
 function putPlain(buf: Buffer, pos: number, s: string): number {
+  if (s.length >= NATIVE_COPY_MIN) {
+    if (!plainLong.has(s)) {
+      if (!PLAIN.test(s)) return -1;
+      if (plainLong.size >= MAX_PLAIN_LONG) plainLong.clear();
+      plainLong.add(s);
+    }
+    return pos + latin1WriteAt(buf, s, pos);
+  }
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || PLAIN_BYTE[c] === 0) return -1;
     buf[pos++] = c;
   }
   return pos;
+}
+
+/** Copies a string already found PLAIN. */
+function putKnownPlain(buf: Buffer, pos: number, s: string): number {
+  return s.length >= NATIVE_COPY_MIN ? pos + latin1WriteAt(buf, s, pos) : putAscii(buf, pos, s);
 }
 
 /** Header parts already found PLAIN and within their limits (decky names, event types). */
@@ -213,7 +241,7 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
       b[p++] = 0x20;
       p = putAscii(b, p, k);
       p = putAscii(b, p, '=\\"');
-      p = putAscii(b, p, fields[k]);
+      p = putKnownPlain(b, p, fields[k]);
       p = putAscii(b, p, '\\"');
     }
     b[p++] = 0x5d; // ]
