@@ -55,6 +55,56 @@ describe("classifySequence", () => {
   });
 });
 
+describe("classifySequence: integer steps", () => {
+  // The classes written out from the definition above, steps by the mathematical modulo.
+  function reference(samples: number[], modulus: number, maxStep: number): string {
+    if (samples.length < 4) return "unknown";
+    if (samples.every((v) => v === 0)) return "zero";
+    if (samples.every((v) => v === samples[0])) return "constant";
+    for (let i = 1; i < samples.length; i++) {
+      const step = (((samples[i] - samples[i - 1]) % modulus) + modulus) % modulus;
+      if (step === 0 || step > maxStep) return "random";
+    }
+    return "incremental";
+  }
+
+  test("property: equals the definition for IP-ID and ISN samples, read from any ring position", () => {
+    const near = (max: number) =>
+      fc.integer({ min: 0, max }).chain((base) =>
+        fc.array(fc.integer({ min: -3, max: 5000 }), { minLength: 0, maxLength: 7 }).map((steps) => {
+          const out = [base];
+          for (const st of steps) out.push((((out[out.length - 1] + st) % (max + 1)) + max + 1) % (max + 1));
+          return out;
+        }),
+      );
+    for (const [modulus, maxStep, gen] of [
+      [
+        0x10000,
+        IPID_MAX_STEP,
+        fc.oneof(near(0xffff), fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 8 })),
+      ],
+      [
+        2 ** 32,
+        ISN_MAX_STEP,
+        fc.oneof(near(2 ** 32 - 1), fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { maxLength: 8 })),
+      ],
+    ] as const) {
+      fc.assert(
+        fc.property(gen, fc.nat(7), (samples, rot) => {
+          // Stored in an 8-slot ring starting at `rot`, as the tracker keeps them.
+          const ring = new Uint32Array(8);
+          for (let i = 0; i < samples.length; i++) ring[(rot + i) % 8] = samples[i];
+          assert.equal(
+            classifySequence(ring, samples.length, modulus, maxStep, rot),
+            reference(samples, modulus, maxStep),
+          );
+        }),
+        { seed: 0x5e9, numRuns: 20_000 },
+      );
+    }
+  });
+});
+
 describe("SequenceTracker", () => {
   test("classes and sample counts per source, DECNET field names", () => {
     const tr = new SequenceTracker();

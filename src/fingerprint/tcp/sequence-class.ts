@@ -37,16 +37,26 @@ export function classifySequence(
   if (count < SEQ_MIN_SAMPLES) return "unknown";
   const cap = samples.length;
   const first = samples[start % cap];
+  // Steps modulo 2^16 and 2^32 with integer operations: the floating-point % of the
+  // general case cost more than the rest of a SYN's analysis.
+  const mask = modulus === 0x10000 ? 0xffff : modulus === 0x100000000 ? -1 : 0;
   let allZero = true;
   let allSame = true;
   let incremental = true;
   let prev = first;
+  let idx = start % cap;
   for (let i = 0; i < count; i++) {
-    const v = samples[(start + i) % cap];
+    const v = samples[idx];
+    idx = idx + 1 === cap ? 0 : idx + 1;
     if (v !== 0) allZero = false;
     if (v !== first) allSame = false;
     if (i > 0) {
-      const step = (((v - prev) % modulus) + modulus) % modulus;
+      const step =
+        mask === -1
+          ? (v - prev) >>> 0
+          : mask !== 0
+            ? (v - prev) & mask
+            : (((v - prev) % modulus) + modulus) % modulus;
       if (step === 0 || step > maxStep) incremental = false;
     }
     prev = v;
@@ -73,6 +83,9 @@ class SourceSamples {
   ipidHead = 0; // next write position
   isnCount = 0;
   isnHead = 0;
+  /** Tracker clock when last observed, and when (re)queued in insertion order. */
+  seen = 0;
+  queued = 0;
 
   constructor(n: number) {
     this.ipid = new Uint32Array(n);
@@ -90,14 +103,19 @@ export interface SequenceTrackerOptions {
 /**
  * Bounded per-source sample store. Memory bound: `maxSources` × (2 × `samplesPerSource` × 4
  * bytes + one Map entry and key string) — about 65,536 × ~200 B ≈ 13 MB at the defaults. When
- * full, the least recently observed source is dropped, so a flood of spoofed sources costs
+ * full, the least recently observed source is dropped (second-chance order), so a flood of spoofed sources costs
  * coverage, never memory.
  */
 export class SequenceTracker {
   private readonly maxSources: number;
   private readonly perSource: number;
-  /** Insertion order = recency order (touched entries are re-inserted). Bounded by maxSources. */
+  /**
+   * Insertion order, with a second chance: a source observed since it was queued is queued
+   * again when it reaches the front instead of being dropped (least recently seen goes
+   * first, without moving an entry on every observation). Bounded by maxSources.
+   */
   private readonly sources = new Map<string, SourceSamples>();
+  private clock = 0;
 
   constructor(opts: SequenceTrackerOptions = {}) {
     this.maxSources = Math.max(1, Math.floor(opts.maxSources ?? 65536));
@@ -113,17 +131,15 @@ export class SequenceTracker {
    * `source` (its address as text), and returns both classes over the source's window.
    */
   observe(source: string, ipId: number, isn: number): SequenceClasses {
+    const now = ++this.clock;
     let s = this.sources.get(source);
-    if (s !== undefined) {
-      this.sources.delete(source);
-    } else {
-      if (this.sources.size >= this.maxSources) {
-        const oldest = this.sources.keys().next();
-        if (!oldest.done) this.sources.delete(oldest.value);
-      }
+    if (s === undefined) {
+      if (this.sources.size >= this.maxSources) this.evictOne();
       s = new SourceSamples(this.perSource);
+      s.queued = now;
+      this.sources.set(source, s);
     }
-    this.sources.set(source, s);
+    s.seen = now;
 
     const n = this.perSource;
     if (ipId >= 0) {
@@ -136,6 +152,19 @@ export class SequenceTracker {
     if (s.isnCount < n) s.isnCount++;
 
     return this.classesOf(s);
+  }
+
+  /** Drops the least recently observed source (second-chance order; ends within one pass). */
+  private evictOne(): void {
+    for (;;) {
+      const first = this.sources.entries().next();
+      if (first.done) return;
+      const [key, s] = first.value;
+      this.sources.delete(key);
+      if (s.seen <= s.queued) return;
+      s.queued = ++this.clock;
+      this.sources.set(key, s);
+    }
   }
 
   /** Current classes for a source without adding a sample (undefined if unknown). */
