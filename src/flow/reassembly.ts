@@ -38,8 +38,13 @@ function seqDiff(a: number, b: number): number {
 }
 
 export class StreamReassembler {
-  /** Sequence number of the next byte the sink expects (uint32), or -1 before the first segment. */
-  private next = -1;
+  /**
+   * Sequence number of the next byte the sink expects, held as int32 (sequence numbers are
+   * only ever compared modulo 2^32, and int32 values stay small integers in V8 where uint32
+   * ones above 2^31 would be boxed numbers); meaningful once `hasNext`.
+   */
+  private next = 0;
+  private hasNext = false;
   /** Bytes delivered to the sink so far. */
   delivered = 0;
   /** True once `limit` bytes were delivered (or the stream was abandoned): later data is ignored. */
@@ -57,11 +62,14 @@ export class StreamReassembler {
 
   /** Start the stream at a SYN: data begins at isn + 1. */
   initFromSyn(isn: number): void {
-    if (this.next === -1) this.next = (isn + 1) >>> 0;
+    if (!this.hasNext) {
+      this.next = (isn + 1) | 0;
+      this.hasNext = true;
+    }
   }
 
   get started(): boolean {
-    return this.next !== -1;
+    return this.hasNext;
   }
 
   get pendingSize(): number {
@@ -71,7 +79,11 @@ export class StreamReassembler {
   /** Adds one segment's payload `buf[off, off+len)` starting at sequence number `seq`. */
   add(seq: number, buf: Buffer, off: number, len: number, sink: StreamSink): void {
     if (this.done || len <= 0) return;
-    if (this.next === -1) this.next = seq >>> 0; // picked up mid-stream: start here
+    seq |= 0;
+    if (!this.hasNext) {
+      this.next = seq; // picked up mid-stream: start here
+      this.hasNext = true;
+    }
     let rel = seqDiff(seq, this.next);
     if (rel < 0) {
       // Retransmission or overlap with bytes already delivered: keep only the new tail.
@@ -95,7 +107,7 @@ export class StreamReassembler {
         return;
       }
     }
-    this.insertPending(seq >>> 0, Buffer.from(buf.subarray(off, off + len)));
+    this.insertPending(seq, Buffer.from(buf.subarray(off, off + len)));
     if (this.pending.length > MAX_PENDING_SEGMENTS || this.pendingBytes > this.limit) this.skipGap(sink);
   }
 
@@ -136,7 +148,7 @@ export class StreamReassembler {
   private deliver(buf: Buffer, off: number, len: number, sink: StreamSink): void {
     const room = this.limit - this.delivered;
     if (len > room) len = room;
-    this.next = (this.next + len) >>> 0;
+    this.next = (this.next + len) | 0;
     this.delivered += len;
     sink.onData(buf, off, len);
     if (this.delivered >= this.limit) this.finish();

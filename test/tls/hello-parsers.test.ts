@@ -149,6 +149,42 @@ describe("parseClientHello", () => {
     assert.equal(ch.supportedGroups, undefined);
   });
 
+  test("a duplicated extension: listed twice, the first occurrence is the one read", () => {
+    const body = clientHelloBody({
+      ciphers: [1],
+      extensions: [
+        groupsExt([0x1d]),
+        sniExt("first.example"),
+        groupsExt([0x17, 0x18]),
+        sniExt("second.example"),
+      ],
+    });
+    const ch = parseClientHello(body);
+    assert.ok(ch);
+    assert.deepEqual(ch.extensionTypes, [0x0a, 0x00, 0x0a, 0x00]);
+    assert.deepEqual(ch.supportedGroups, [0x1d]);
+    assert.equal(ch.serverName, "first.example");
+    // Each hello is judged on its own: a second hello's extensions are all first occurrences.
+    const other = parseClientHello(
+      clientHelloBody({ ciphers: [1], extensions: [groupsExt([0x19]), sniExt("other.example")] }),
+    );
+    assert.deepEqual(other?.supportedGroups, [0x19]);
+    assert.equal(other?.serverName, "other.example");
+    const sh = parseServerHello(
+      serverHelloBody({
+        cipher: 0x1301,
+        extensions: [ext(0x2b), ext(0x2b, u16(0x0304)), ext(0x2b, u16(0x0303))],
+      }),
+    );
+    assert.ok(sh);
+    assert.deepEqual(sh.extensionTypes, [0x2b, 0x2b, 0x2b]);
+    assert.equal(sh.selectedVersion, undefined);
+    const sh2 = parseServerHello(
+      serverHelloBody({ cipher: 0x1301, extensions: [ext(0x2b, u16(0x0304)), ext(0x2b, u16(0x0303))] }),
+    );
+    assert.equal(sh2?.selectedVersion, 0x0304);
+  });
+
   test("malformed length fields: undefined and counted", () => {
     const counters = new Counters();
     const head = cat(u16(0x0303), Buffer.alloc(32));
@@ -233,7 +269,7 @@ describe("parseServerHello", () => {
   test("no extensions (TLS 1.0 server)", () => {
     const sh = parseServerHello(serverHelloBody({ version: 0x0301, cipher: 5 }));
     assert.deepEqual(sh?.extensionTypes, []);
-    assert.equal(sh?.selectedVersion, undefined);
+    assert.equal(sh.selectedVersion, undefined);
   });
 
   test("malformed: undefined and counted", () => {

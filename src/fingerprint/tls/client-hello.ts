@@ -12,6 +12,8 @@ import {
   EXT_SUPPORTED_GROUPS,
   EXT_SUPPORTED_VERSIONS,
   extensionBlockEnd,
+  firstOfType,
+  newExtensionRound,
   parseExtensionBlock,
   readAlpnList,
   readU8List,
@@ -148,10 +150,9 @@ function parse(b: Buffer, counters: Counters): ClientHello | undefined {
   };
   // The first occurrence of a duplicated extension wins (a duplicate is itself a signal,
   // visible in extensionTypes).
-  const seen = new Set<number>();
+  const r = newExtensionRound();
   for (const e of extensions) {
-    if (seen.has(e.type)) continue;
-    seen.add(e.type);
+    if (!firstOfType(e.type, r)) continue;
     if (!applyExtension(ch, e)) counters.inc("tls.client_hello.bad_extension");
   }
   return ch;
@@ -159,38 +160,37 @@ function parse(b: Buffer, counters: Counters): ClientHello | undefined {
 
 /** Fills the field of `ch` for a known extension; false when its inside is malformed. */
 function applyExtension(ch: ClientHello, e: TlsExtension): boolean {
-  const d = e.data;
   switch (e.type) {
     case EXT_SERVER_NAME: {
       ch.hasServerNameExt = true;
       // An empty server_name is legal in a ServerHello only; a client's is a list.
-      if (d.length === 0) return true;
-      const name = readHostName(d);
+      if (e.end === e.start) return true;
+      const name = readHostName(e.data);
       if (name === null) return false;
       ch.serverName = name;
       return true;
     }
     case EXT_ALPN:
-      ch.alpn = readAlpnList(d);
+      ch.alpn = readAlpnList(e.data);
       return ch.alpn !== undefined;
     case EXT_SUPPORTED_VERSIONS:
-      ch.supportedVersions = readU16List(d, 1);
+      ch.supportedVersions = readU16List(e.data, 1);
       return ch.supportedVersions !== undefined;
     case EXT_SIGNATURE_ALGORITHMS:
-      ch.signatureAlgorithms = readU16List(d, 2);
+      ch.signatureAlgorithms = readU16List(e.data, 2);
       return ch.signatureAlgorithms !== undefined;
     case EXT_SUPPORTED_GROUPS:
-      ch.supportedGroups = readU16List(d, 2);
+      ch.supportedGroups = readU16List(e.data, 2);
       return ch.supportedGroups !== undefined;
     case EXT_EC_POINT_FORMATS:
-      ch.ecPointFormats = readU8List(d);
+      ch.ecPointFormats = readU8List(e.data);
       return ch.ecPointFormats !== undefined;
     case EXT_KEY_SHARE:
-      ch.keyShareGroups = readKeyShareGroups(d);
+      ch.keyShareGroups = readKeyShareGroups(e.data);
       return ch.keyShareGroups !== undefined;
     case EXT_SESSION_TICKET:
       ch.resumption.sessionTicketExt = true;
-      ch.resumption.sessionTicketNonEmpty = d.length > 0;
+      ch.resumption.sessionTicketNonEmpty = e.end > e.start;
       return true;
     case EXT_PRE_SHARED_KEY:
       ch.resumption.preSharedKey = true;
@@ -200,7 +200,7 @@ function applyExtension(ch: ClientHello, e: TlsExtension): boolean {
       return true;
     case EXT_PSK_KEY_EXCHANGE_MODES:
       ch.resumption.pskKeyExchangeModes = true;
-      ch.pskModes = readU8List(d);
+      ch.pskModes = readU8List(e.data);
       return ch.pskModes !== undefined;
     default:
       return true;

@@ -14,10 +14,45 @@ export const EXT_KEY_SHARE = 0x0033;
 /** Extensions accepted in one hello; the 16-bit block holds at most 16,384 empty ones anyway. */
 export const MAX_EXTENSIONS = 16384;
 
-/** One extension: its type and a view of its data (aliases the hello body). */
-export interface TlsExtension {
-  type: number;
-  data: Buffer;
+/**
+ * One extension: its type and where its data lies in the hello body. The view of the data
+ * is made on demand: a hello carries a dozen extensions and only a few are read.
+ */
+export class TlsExtension {
+  constructor(
+    readonly type: number,
+    private readonly buf: Buffer,
+    /** Data bounds in the hello body. */
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** A view of the extension's data (aliases the hello body). */
+  get data(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+}
+
+// First-occurrence tracking without a Set per hello: the round in which each type was last
+// seen (a round per hello; 256 KiB once for the process).
+const seenInRound = new Uint32Array(65536);
+let round = 0;
+
+/** Starts a new round of `firstOfType` (one per hello parsed). */
+export function newExtensionRound(): number {
+  round = (round + 1) >>> 0;
+  if (round === 0) {
+    seenInRound.fill(0);
+    round = 1;
+  }
+  return round;
+}
+
+/** True the first time `type` (16-bit) is met in round `r` (the first duplicate wins nothing). */
+export function firstOfType(type: number, r: number): boolean {
+  if (seenInRound[type] === r) return false;
+  seenInRound[type] = r;
+  return true;
 }
 
 /**
@@ -38,7 +73,7 @@ export function parseExtensionBlock(buf: Buffer, off: number, end: number): TlsE
     const len = buf.readUInt16BE(p + 2);
     p += 4;
     if (p + len > blockEnd) return undefined;
-    out.push({ type, data: buf.subarray(p, p + len) });
+    out.push(new TlsExtension(type, buf, p, p + len));
     p += len;
   }
   return out;

@@ -4,6 +4,8 @@ import {
   EXT_KEY_SHARE,
   EXT_SUPPORTED_VERSIONS,
   extensionBlockEnd,
+  firstOfType,
+  newExtensionRound,
   parseExtensionBlock,
   readAlpnList,
   type TlsExtension,
@@ -82,24 +84,23 @@ function parse(b: Buffer, counters: Counters): ServerHello | undefined {
     keyShareGroup: undefined,
     isHelloRetryRequest: b.compare(HRR_RANDOM, 0, 32, 2, 34) === 0,
   };
-  const seen = new Set<number>();
+  const r = newExtensionRound();
   for (const e of extensions) {
-    if (seen.has(e.type)) continue;
-    seen.add(e.type);
-    const d = e.data;
+    if (!firstOfType(e.type, r)) continue;
+    const n = e.end - e.start;
     let ok = true;
     if (e.type === EXT_SUPPORTED_VERSIONS) {
       // ServerHello form: one selected version, no list.
-      if (d.length === 2) sh.selectedVersion = d.readUInt16BE(0);
+      if (n === 2) sh.selectedVersion = b.readUInt16BE(e.start);
       else ok = false;
     } else if (e.type === EXT_ALPN) {
       // Exactly one name in the server's list (RFC 7301 §3.1); take the first of any.
-      const list = readAlpnList(d);
+      const list = readAlpnList(e.data);
       if (list !== undefined && list.length > 0) sh.alpn = list[0];
       else ok = false;
     } else if (e.type === EXT_KEY_SHARE) {
       // HRR: selected_group only; ServerHello: a KeyShareEntry {group, key_exchange}.
-      if (d.length >= 2) sh.keyShareGroup = d.readUInt16BE(0);
+      if (n >= 2) sh.keyShareGroup = b.readUInt16BE(e.start);
       else ok = false;
     }
     if (!ok) counters.inc("tls.server_hello.bad_extension");
