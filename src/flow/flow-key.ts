@@ -4,8 +4,10 @@ import type { DecodedPacket } from "../decode/packet.js";
 /**
  * The canonical identity of a flow, the same for both directions: protocol, tunnel
  * context and the two endpoints in a fixed order (lower address/port first). Held as
- * numbers — an IPv4 address is one uint32, an IPv6 address four — so looking a packet
- * up allocates nothing.
+ * numbers — an IPv4 address is one int32, an IPv6 address four (int32 rather than uint32:
+ * V8 keeps them as small integers, where uint32 values above 2^31 would be boxed) — so
+ * looking a packet up allocates nothing. "Lower" is in that signed order: any fixed
+ * order serves.
  */
 export class FlowKey {
   protocol = 0;
@@ -46,19 +48,19 @@ export class FlowKey {
     let d2 = 0;
     let d3 = 0;
     if (p.ipVersion === 4) {
-      s0 = b.readUInt32BE(p.srcOff);
-      d0 = b.readUInt32BE(p.dstOff);
+      s0 = b.readInt32BE(p.srcOff);
+      d0 = b.readInt32BE(p.dstOff);
     } else {
       const so = p.srcOff;
       const dof = p.dstOff;
-      s0 = b.readUInt32BE(so);
-      s1 = b.readUInt32BE(so + 4);
-      s2 = b.readUInt32BE(so + 8);
-      s3 = b.readUInt32BE(so + 12);
-      d0 = b.readUInt32BE(dof);
-      d1 = b.readUInt32BE(dof + 4);
-      d2 = b.readUInt32BE(dof + 8);
-      d3 = b.readUInt32BE(dof + 12);
+      s0 = b.readInt32BE(so);
+      s1 = b.readInt32BE(so + 4);
+      s2 = b.readInt32BE(so + 8);
+      s3 = b.readInt32BE(so + 12);
+      d0 = b.readInt32BE(dof);
+      d1 = b.readInt32BE(dof + 4);
+      d2 = b.readInt32BE(dof + 8);
+      d3 = b.readInt32BE(dof + 12);
     }
     const c =
       s0 !== d0
@@ -148,10 +150,10 @@ export class FlowKey {
     const w0 = which === 0 ? this.a0 : this.b0;
     if (this.ipVersion === 4) return `${w0 >>> 24}.${(w0 >>> 16) & 0xff}.${(w0 >>> 8) & 0xff}.${w0 & 0xff}`;
     const bytes = Buffer.alloc(16);
-    bytes.writeUInt32BE(w0, 0);
-    bytes.writeUInt32BE(which === 0 ? this.a1 : this.b1, 4);
-    bytes.writeUInt32BE(which === 0 ? this.a2 : this.b2, 8);
-    bytes.writeUInt32BE(which === 0 ? this.a3 : this.b3, 12);
+    bytes.writeInt32BE(w0, 0);
+    bytes.writeInt32BE(which === 0 ? this.a1 : this.b1, 4);
+    bytes.writeInt32BE(which === 0 ? this.a2 : this.b2, 8);
+    bytes.writeInt32BE(which === 0 ? this.a3 : this.b3, 12);
     return formatAddress(bytes, 0, 6);
   }
 }
