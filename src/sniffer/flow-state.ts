@@ -69,12 +69,20 @@ export class FlowState implements StreamSink {
 
   onData(buf: Buffer, off: number, len: number): void {
     const fromClient = this.deliveringFromClient;
-    for (const a of this.analyzers) if (!a.finished) a.onData(fromClient, buf, off, len);
+    const list = this.analyzers;
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (!a.finished) a.onData(fromClient, buf, off, len);
+    }
   }
 
   onGap(): void {
     const fromClient = this.deliveringFromClient;
-    for (const a of this.analyzers) if (!a.finished) a.onGap(fromClient);
+    const list = this.analyzers;
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (!a.finished) a.onGap(fromClient);
+    }
   }
 }
 
