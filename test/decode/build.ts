@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import type { CapturedFrame } from "../../src/capture/types.js";
+import { pcapFile } from "../helpers/pcap-file.js";
 
 /** Bytes from hex text; whitespace ignored, `#` comments to end of line. */
 export function hex(text: string): Buffer {
@@ -369,22 +370,13 @@ export function frameOf(
 
 /** Writes a classic little-endian microsecond pcap (one link type) for tshark. */
 export function writePcap(path: string, linktype: number, frames: Buffer[]): void {
-  const parts: Buffer[] = [];
-  const h = Buffer.alloc(24);
-  h.writeUInt32LE(0xa1b2c3d4, 0);
-  h.writeUInt16LE(2, 4);
-  h.writeUInt16LE(4, 6);
-  h.writeUInt32LE(262144, 16);
-  h.writeUInt32LE(linktype, 20);
-  parts.push(h);
-  frames.forEach((f, i) => {
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(1_700_000_000 + i, 0);
-    r.writeUInt32LE(f.length, 8);
-    r.writeUInt32LE(f.length, 12);
-    parts.push(r, f);
-  });
-  writeFileSync(path, Buffer.concat(parts));
+  writeFileSync(
+    path,
+    pcapFile(
+      frames.map((data, i) => ({ tsUs: (1_700_000_000 + i) * 1e6, data })),
+      linktype,
+    ),
+  );
 }
 
 /** A TCP SYN from 10.0.0.1:40000 to 10.0.0.2:80 in IPv4 (the usual innermost packet). */

@@ -3,6 +3,7 @@
  * connection, so that tshark can serve as an independent oracle for synthetic sessions.
  */
 import { writeFileSync } from "node:fs";
+import { pcapFile } from "../helpers/pcap-file.js";
 
 function checksum(b: Buffer): number {
   let s = 0;
@@ -84,22 +85,8 @@ export class ScriptedConnection {
   }
 
   write(file: string): void {
-    const parts: Buffer[] = [];
-    const gh = Buffer.alloc(24);
-    gh.writeUInt32LE(0xa1b2c3d4, 0);
-    gh.writeUInt16LE(2, 4);
-    gh.writeUInt16LE(4, 6);
-    gh.writeUInt32LE(65535, 16);
-    gh.writeUInt32LE(1, 20);
-    parts.push(gh);
-    this.frames.forEach((f, i) => {
-      const rh = Buffer.alloc(16);
-      rh.writeUInt32LE(1700000000 + i, 0);
-      rh.writeUInt32LE(f.length, 8);
-      rh.writeUInt32LE(f.length, 12);
-      parts.push(rh, f);
-    });
-    writeFileSync(file, Buffer.concat(parts));
+    const frames = this.frames.map((data, i) => ({ tsUs: (1_700_000_000 + i) * 1e6, data }));
+    writeFileSync(file, pcapFile(frames, 1, 65535));
   }
 }
 

@@ -7,6 +7,7 @@ import { readCapture } from "../../src/capture/file-source.js";
 import type { CapturedFrame } from "../../src/capture/types.js";
 import { Decoder } from "../../src/decode/decoder.js";
 import { type DecodedPacket, newDecodedPacket } from "../../src/decode/packet.js";
+import { pcapFile } from "../helpers/pcap-file.js";
 
 // ---------------------------------------------------------------------------
 // TCP option builders (raw bytes)
@@ -150,23 +151,7 @@ export interface Frame {
 
 /** Classic little-endian microsecond pcap. */
 export function writePcap(frames: { tsUs: number; data: Buffer }[], linktype = 1): Buffer {
-  const parts: Buffer[] = [];
-  const gh = Buffer.alloc(24);
-  gh.writeUInt32LE(0xa1b2c3d4, 0);
-  gh.writeUInt16LE(2, 4);
-  gh.writeUInt16LE(4, 6);
-  gh.writeUInt32LE(65535, 16);
-  gh.writeUInt32LE(linktype, 20);
-  parts.push(gh);
-  for (const f of frames) {
-    const rh = Buffer.alloc(16);
-    rh.writeUInt32LE(Math.floor(f.tsUs / 1e6), 0);
-    rh.writeUInt32LE(f.tsUs % 1e6, 4);
-    rh.writeUInt32LE(f.data.length, 8);
-    rh.writeUInt32LE(f.data.length, 12);
-    parts.push(rh, f.data);
-  }
-  return Buffer.concat(parts);
+  return pcapFile(frames, linktype, 65535);
 }
 
 // ---------------------------------------------------------------------------

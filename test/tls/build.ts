@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { pcapFile } from "../helpers/pcap-file.js";
 
 export const u8 = (n: number): Buffer => Buffer.from([n & 0xff]);
 export const u16 = (n: number): Buffer => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
@@ -206,19 +207,5 @@ export function writePcap(file: string, segs: PcapSegment[]): void {
     ip.writeUInt16BE(ipChecksum(ip), 10);
     frames.push(cat(Buffer.alloc(12), u16(0x0800), ip, tcp, s.payload));
   }
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(262144, 16);
-  head.writeUInt32LE(1, 20);
-  const out: Buffer[] = [head];
-  frames.forEach((f, i) => {
-    const rh = Buffer.alloc(16);
-    rh.writeUInt32LE(i, 0);
-    rh.writeUInt32LE(f.length, 8);
-    rh.writeUInt32LE(f.length, 12);
-    out.push(rh, f);
-  });
-  writeFileSync(file, cat(...out));
+  writeFileSync(file, pcapFile(frames.map((data, i) => ({ tsUs: i * 1e6, data }))));
 }
