@@ -153,8 +153,9 @@ export class FlowTable {
     flow.live = false;
     this.removeFromBucket(flow);
     this.unlink(flow);
-    flow.releaseBuffers();
+    // The owner first (it may still deliver what waits behind a gap), then the copies go.
     this.onEnd(flow, reason);
+    flow.releaseBuffers();
     // Recycle the object; bounded like the table itself.
     flow.state = null;
     if (this.pool.length < this.opts.maxFlows) this.pool.push(flow);

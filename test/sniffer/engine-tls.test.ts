@@ -157,6 +157,16 @@ describe("engine: TLS across segments", () => {
     assert.equal(hello.fields.ja4l_client_ttl, "52");
   });
 
+  test("a hole that never fills: the ClientHello behind it is still read when the capture ends", () => {
+    const body = clientHelloBody({ ciphers: [0x1301], extensions: [sniExt("behind.example")] });
+    // Ten bytes the capture lost, then a whole ClientHello record; no FIN: the flow ends at shutdown.
+    const stream = cat(Buffer.alloc(10, 0x41), record(22, handshake(1, body)));
+    const { records, obs } = run(session(stream, [10], [1], Buffer.alloc(0), 1));
+    assert.equal(records.length, 1);
+    assert.equal(records[0].tls_server_name, "behind.example");
+    assert.equal(obs.filter((o) => o.eventType === "tls_client_hello").length, 1);
+  });
+
   test("corpus handshake re-cut: ClientHello out of order, certificate chain over many segments and records", {
     skip: skipWithoutCorpus(),
   }, async () => {
