@@ -197,6 +197,12 @@ export class Flow extends FlowKey {
     return this.toClient;
   }
 
+  /** Ends the reassembly of both directions (nothing reads them any more). */
+  abandonReassembly(): void {
+    this.toServer?.abandon();
+    this.toClient?.abandon();
+  }
+
   releaseBuffers(): void {
     this.toServer?.release();
     this.toClient?.release();

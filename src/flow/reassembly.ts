@@ -49,7 +49,6 @@ export class StreamReassembler {
   delivered = 0;
   /** True once `limit` bytes were delivered (or the stream was abandoned): later data is ignored. */
   done = false;
-  gaps = 0;
   /** Segments dropped because the budget or the per-stream pending cap was full. */
   dropped = 0;
   private pending: PendingSegment[] = [];
@@ -121,7 +120,6 @@ export class StreamReassembler {
     const first = this.pending[0];
     const skipped = seqDiff(first.seq, this.next);
     if (skipped > 0) {
-      this.gaps++;
       this.delivered += skipped;
       this.next = first.seq;
       if (this.delivered >= this.limit) {
@@ -138,6 +136,11 @@ export class StreamReassembler {
     this.budget.used -= this.pendingBytes;
     this.pendingBytes = 0;
     this.pending.length = 0;
+  }
+
+  /** Stops reassembling (nobody reads this stream any more): later data is ignored, copies freed. */
+  abandon(): void {
+    this.finish();
   }
 
   private finish(): void {

@@ -212,15 +212,19 @@ export class SnifferEngine implements AnalyzerContext {
         flow.hasPayload = true;
         this.table.setClass(flow, flow.longLived ? LRU_LONG : LRU_TCP);
       }
-      const limit = this.table.opts.reassemblyLimit;
-      const r = flow.reassembler(fromClient, limit, this.table.budget);
-      if (!r.done) {
-        if (!r.started) {
-          const isn = fromClient ? flow.clientIsn : flow.serverIsn;
-          if (isn >= 0) r.initFromSyn(isn);
+      if (!st.wantsData) {
+        // Every analyzer is done (or none applies): stop reassembling and copying this flow.
+        flow.abandonReassembly();
+      } else {
+        const r = flow.reassembler(fromClient, this.table.opts.reassemblyLimit, this.table.budget);
+        if (!r.done) {
+          if (!r.started) {
+            const isn = fromClient ? flow.clientIsn : flow.serverIsn;
+            if (isn >= 0) r.initFromSyn(isn);
+          }
+          st.deliveringFromClient = fromClient;
+          r.add(p.tcpSeq, p.buf, p.payloadOff, p.payloadLen, st);
         }
-        st.deliveringFromClient = fromClient;
-        r.add(p.tcpSeq, p.buf, p.payloadOff, p.payloadLen, st);
       }
     }
 

@@ -67,6 +67,17 @@ export class FlowState implements StreamSink {
     r.dst_port = this.flow.serverPort;
   }
 
+  /**
+   * Whether a stream analyzer still reads data. Once both directions have had their
+   * analyzers attached (the list is then final) and all of them are finished, it stays false.
+   */
+  get wantsData(): boolean {
+    if (!this.attachedClient || !this.attachedServer) return true;
+    const list = this.analyzers;
+    for (let i = 0; i < list.length; i++) if (!list[i].finished) return true;
+    return false;
+  }
+
   onData(buf: Buffer, off: number, len: number): void {
     const fromClient = this.deliveringFromClient;
     const list = this.analyzers;

@@ -93,6 +93,20 @@ describe("StreamReassembler", () => {
     assert.ok(s.bytes.length > 0);
   });
 
+  test("abandon: pending copies go back to the budget and later data is ignored", () => {
+    const b = budget();
+    const r = new StreamReassembler(65536, b);
+    const s = new Collect();
+    r.initFromSyn(0);
+    r.add(11, data, 10, 10, s); // out of order: copied
+    assert.equal(b.used, 10);
+    r.abandon();
+    assert.equal(b.used, 0);
+    assert.equal(r.done, true);
+    r.add(1, data, 0, 10, s);
+    assert.equal(s.bytes.length, 0);
+  });
+
   test("the shared budget caps buffered copies", () => {
     const b = budget(25);
     const r = new StreamReassembler(65536, b);

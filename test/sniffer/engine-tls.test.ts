@@ -167,6 +167,31 @@ describe("engine: TLS across segments", () => {
     assert.equal(obs.filter((o) => o.eventType === "tls_client_hello").length, 1);
   });
 
+  test("no stream analyzer left: out-of-order data is neither reassembled nor copied", () => {
+    const engine = new SnifferEngine({ analyzers: ["tcp"], onObservation: () => {} });
+    let ts = 1_700_000_000_000_000;
+    const send = (fromClient: boolean, flags: number, seq: number, payload?: Buffer) => {
+      const t = tcp({
+        sport: fromClient ? CPORT : SPORT,
+        dport: fromClient ? SPORT : CPORT,
+        seq,
+        flags,
+        payload,
+      });
+      const src = fromClient ? CLIENT : SERVER;
+      const dst = fromClient ? SERVER : CLIENT;
+      ts += 1000;
+      engine.handleFrame(frameOf(1, ether(0x0800, ipv4({ src, dst, proto: 6, payload: t })), { tsUs: ts }));
+    };
+    send(true, SYN, CISN);
+    send(false, SYN | ACK, SISN);
+    send(true, PSH_ACK, CISN + 1, Buffer.alloc(100, 1));
+    send(false, PSH_ACK, SISN + 1, Buffer.alloc(100, 2));
+    send(true, PSH_ACK, CISN + 1 + 1000, Buffer.alloc(100, 3)); // behind a hole
+    assert.equal(engine.table.budget.used, 0);
+    engine.finish();
+  });
+
   test("corpus handshake re-cut: ClientHello out of order, certificate chain over many segments and records", {
     skip: skipWithoutCorpus(),
   }, async () => {
