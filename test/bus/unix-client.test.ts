@@ -84,6 +84,25 @@ describe("unix client", () => {
     await server.close();
   });
 
+  test("while disconnected, kept frames are bounded in bytes too (maxPendingBytes), oldest dropped", async () => {
+    const socketPath = sockPath();
+    const server = new UnixBusServer({ socketPath, log: silentLog, healthIntervalMs: 0 });
+    await server.start();
+    const pub = new UnixBusClient({
+      socketPath,
+      log: silentLog,
+      reconnect: { initialMs: 10_000, maxMs: 10_000 },
+      maxPendingBytes: 4096,
+    });
+    await pub.connect();
+    await server.close();
+    await waitFor(() => !pub.connected, "the client to notice");
+    // Ten frames of a little over 1 KiB: three fit in 4096 bytes, seven are dropped.
+    for (let i = 0; i < 10; i++) await pub.publish("decky.a.traffic", { i, pad: "x".repeat(1000) });
+    assert.equal(pub.counters.get("publish_dropped"), 7);
+    await pub.close();
+  });
+
   test("events published just before close() still go out", async () => {
     const socketPath = sockPath();
     const server = new UnixBusServer({ socketPath, log: silentLog, healthIntervalMs: 0 });

@@ -46,7 +46,10 @@ export interface UnixBusClientOptions {
    * 8 MiB); publishes beyond it are dropped and counted (`publish_dropped`).
    */
   maxPendingBytes?: number;
-  /** Frames kept while disconnected, sent after reconnecting (default 1024, drop-oldest). */
+  /**
+   * Frames kept while disconnected, sent after reconnecting (default 1024, drop-oldest);
+   * they also count against `maxPendingBytes`.
+   */
   offlineQueue?: number;
   log?: BusLog;
 }
@@ -93,6 +96,8 @@ export class UnixBusClient implements Bus {
   private readonly patterns = new Map<string, number>();
   /** Frames published while disconnected. */
   private readonly offline: DropOldestRing<Buffer>;
+  /** Bytes held in `offline` (bounded by maxPendingBytes, one frame at least). */
+  private offlineBytes = 0;
   // Write batching.
   private slab = Buffer.allocUnsafe(SLAB_BYTES);
   private used = 0;
@@ -181,6 +186,7 @@ export class UnixBusClient implements Bus {
       this.used = 0;
     }
     for (let f = this.offline.shift(); f !== undefined; f = this.offline.shift()) frames.push(f);
+    this.offlineBytes = 0;
     s.write(Buffer.concat(frames));
     this.counters.inc("connects");
   }
@@ -282,8 +288,7 @@ export class UnixBusClient implements Bus {
     // close() may have run while connecting.
     if ((this.state as State) === "closed") throw new BusClosedError();
     if (this.state === "down") {
-      if (this.offline.push(encodeFrame("PUB", topic, json)) !== undefined)
-        this.counters.inc("publish_dropped");
+      this.keepOffline(encodeFrame("PUB", topic, json));
       this.counters.published++;
       return;
     }
@@ -296,6 +301,21 @@ export class UnixBusClient implements Bus {
     this.append(topic, json);
     this.counters.published++;
     if (s.writableLength > AWAIT_DRAIN_BYTES) await this.waitDrain();
+  }
+
+  /** Queues a frame for after the reconnect, dropping the oldest past the count or byte bound. */
+  private keepOffline(frame: Buffer): void {
+    const q = this.offline;
+    const old = q.push(frame);
+    this.offlineBytes += frame.length;
+    if (old !== undefined) {
+      this.offlineBytes -= old.length;
+      this.counters.inc("publish_dropped");
+    }
+    while (this.offlineBytes > this.maxPendingBytes && q.length > 1) {
+      this.offlineBytes -= (q.shift() as Buffer).length;
+      this.counters.inc("publish_dropped");
+    }
   }
 
   /** Encodes `PUB <topic>\n` + length + body into the write batch. */
@@ -417,6 +437,7 @@ export class UnixBusClient implements Bus {
     this.subs.clear();
     this.patterns.clear();
     this.offline.clear();
+    this.offlineBytes = 0;
     if (s !== undefined && !s.destroyed) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => s.destroy(), 1000);
