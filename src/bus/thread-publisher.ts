@@ -70,8 +70,10 @@ export class ThreadBusBridge {
         this.bus.counters.inc("thread_malformed");
         return;
       }
-      Atomics.sub(this.inflight, 0, batch.length);
-      if (this.closed) return;
+      if (this.closed) {
+        Atomics.sub(this.inflight, 0, batch.length);
+        return;
+      }
       for (const item of batch) {
         if (
           !Array.isArray(item) ||
@@ -80,16 +82,23 @@ export class ThreadBusBridge {
           !isJsonObject(item[2])
         ) {
           this.bus.counters.inc("thread_malformed");
+          this.settled();
           continue;
         }
-        void publishSafely(this.bus, item[0], item[2], item[1], log);
+        // An event stays in flight until the bus took it (a connecting or back-pressured
+        // transport holds the promise), so maxInFlight bounds the whole path.
+        void publishSafely(this.bus, item[0], item[2], item[1], log).then(this.settled);
       }
     });
     // The bridge must not keep the process alive on its own.
     port1.unref();
   }
 
-  /** Events posted by workers and not yet handled here. */
+  private readonly settled = (): void => {
+    Atomics.sub(this.inflight, 0, 1);
+  };
+
+  /** Events posted by workers and not yet taken by the bus. */
   get inFlight(): number {
     return Atomics.load(this.inflight, 0);
   }

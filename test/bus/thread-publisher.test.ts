@@ -56,6 +56,32 @@ describe("thread publisher", () => {
     await bus.close();
   });
 
+  test("events the bus has not taken yet (a stalled transport) stay in flight: still bounded", async () => {
+    // A bus whose publish waits, as a transport does while it connects.
+    let release = (): void => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    class StalledBus extends InProcBus {
+      override async publish(topic: string, payload: Record<string, unknown>, type = ""): Promise<void> {
+        await gate;
+        return super.publish(topic, payload, type);
+      }
+    }
+    const bus = new StalledBus({ broker: new InProcBroker() });
+    const bridge = new ThreadBusBridge(bus, { maxInFlight: 10, log: silentLog });
+    const w = startWorker({ handle: bridge.handle, n: 100, mode: "slow" }, bridge.transferList);
+    const r = await result(w);
+    assert.deepEqual(r, { accepted: 10, dropped: 90 });
+    assert.equal(bridge.inFlight, 10);
+    release();
+    for (let i = 0; i < 50 && bridge.inFlight > 0; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(bridge.inFlight, 0);
+    await w.terminate();
+    bridge.close();
+    await bus.close();
+  });
+
   test("a bad event from a worker is counted on the main side, never thrown", async () => {
     const bus = new InProcBus({ broker: new InProcBroker() });
     const bridge = new ThreadBusBridge(bus, { log: silentLog });

@@ -12,6 +12,11 @@ let accepted = 0;
 for (let i = 0; i < n; i++) {
   if (pub.publish("decky.web01.traffic", { i }, "tls_session")) accepted++;
   if (mode === "stream" && i % 100 === 99) await new Promise((r) => setImmediate(r));
+  if (mode === "slow") {
+    // One event at a time, with time for the main thread to take each.
+    pub.flush();
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 if (mode === "bad") pub.publish("decky.*.bad", { i: -1 });
 pub.flush();
