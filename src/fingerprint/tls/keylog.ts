@@ -3,9 +3,23 @@
  * `LABEL <client_random hex> <secret hex>` per line, `#` comments. Secrets are kept per
  * client random so a connection finds its own.
  *
- * Bound: at most MAX_KEYLOG_ENTRIES client randoms (later ones are ignored and counted).
+ * Bound: at most MAX_KEYLOG_ENTRIES client randoms (later ones are ignored and counted),
+ * each with at most the eight NSS labels below and secrets of at most 64 bytes (the largest
+ * hash output); other lines are ignored and counted. About 60 MB at the very most.
  */
 export const MAX_KEYLOG_ENTRIES = 100_000;
+const MAX_SECRET_HEX = 128;
+/** The labels of the NSS key log format (TLS 1.2 master secret, TLS 1.3 traffic secrets). */
+const LABELS = new Set([
+  "CLIENT_RANDOM",
+  "CLIENT_EARLY_TRAFFIC_SECRET",
+  "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+  "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+  "CLIENT_TRAFFIC_SECRET_0",
+  "SERVER_TRAFFIC_SECRET_0",
+  "EARLY_EXPORTER_SECRET",
+  "EXPORTER_SECRET",
+]);
 
 export class TlsKeyLog {
   private readonly byRandom = new Map<string, Map<string, Buffer>>();
@@ -23,6 +37,8 @@ export class TlsKeyLog {
       const parts = line.split(/\s+/);
       if (
         parts.length !== 3 ||
+        !LABELS.has(parts[0]) ||
+        parts[2].length > MAX_SECRET_HEX ||
         !/^[0-9a-fA-F]{64}$/.test(parts[1]) ||
         !/^(?:[0-9a-fA-F]{2})+$/.test(parts[2])
       ) {

@@ -190,6 +190,9 @@ export class TlsAnalyzer implements StreamAnalyzer {
       this.certsSeen = true;
       this.armDecryption(sh.cipherSuite);
     }
+    // Nothing to decrypt on this connection (no TLS 1.3, no secret, an unknown suite): stop
+    // copying the server's records. After a HelloRetryRequest the real ServerHello decides.
+    if (this.opener === undefined && !sh.isHelloRetryRequest) this.serverRecords = undefined;
 
     const fields = endpointFields(this.st.flow);
     fields.ja3s = j3s.ja3s;
