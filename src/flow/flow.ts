@@ -25,7 +25,10 @@ export class Flow extends FlowKey {
   lruClass = 0;
   /** Decky name when a decky map is in use (a string owned by the map). */
   decky: string | undefined = undefined;
-  /** True once a TCP payload was seen (moves the flow to the long idle timeout). */
+  /**
+   * True once the flow's first payload was handled: TCP, any direction (it moves the flow to
+   * the longer idle timeout); UDP, the client's first datagram (which decides QUIC).
+   */
   hasPayload = false;
   /** Bare ACKs (flags exactly ACK) per direction before the first payload (JA4SSH counts them). */
   acksToServer = 0;

@@ -136,7 +136,7 @@ export class SnifferEngine implements AnalyzerContext {
     } else {
       flow.packets++;
       flow.bytes += p.payloadLen;
-      if (p.payloadLen > 0) this.handleUdpPayload(this.stateOf(flow), fromClient);
+      if (p.payloadLen > 0) this.handleUdpPayload(flow, fromClient);
     }
   }
 
@@ -244,21 +244,20 @@ export class SnifferEngine implements AnalyzerContext {
     }
   }
 
-  private handleUdpPayload(st: FlowState, fromClient: boolean): void {
+  private handleUdpPayload(flow: Flow, fromClient: boolean): void {
     const p = this.pkt;
-    if (st.quic === undefined) {
-      // Decided on the client's first datagram: a QUIC Initial, or not QUIC at all.
+    let st = flow.state as FlowState | null;
+    if (!flow.hasPayload) {
+      // Decided on the client's first datagram: a QUIC Initial (analysis state made then),
+      // or not QUIC at all (no state, ever: a UDP spray costs no allocation per flow).
       if (!fromClient) return;
-      if (!this.analyzers.has("quic")) {
-        st.quic = null;
-        return;
-      }
-      st.quic = QuicAnalyzer.accepts(p.buf, p.payloadOff, p.payloadLen)
-        ? new QuicAnalyzer(st, this, this.stats)
-        : null;
+      flow.hasPayload = true;
+      if (!this.analyzers.has("quic") || !QuicAnalyzer.accepts(p.buf, p.payloadOff, p.payloadLen)) return;
+      st = this.stateOf(flow);
+      st.quic = new QuicAnalyzer(st, this, this.stats);
     }
-    if (st.quic !== null && !st.quic.finished)
-      st.quic.onDatagram(fromClient, p.buf, p.payloadOff, p.payloadLen);
+    const quic = st?.quic;
+    if (quic != null && !quic.finished) quic.onDatagram(fromClient, p.buf, p.payloadOff, p.payloadLen);
   }
 
   /**

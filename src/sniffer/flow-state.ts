@@ -37,8 +37,8 @@ export class FlowState implements StreamSink {
   /** Analyzers were considered on this direction's first payload (never again). */
   attachedClient = false;
   attachedServer = false;
-  /** UDP: the QUIC analyzer, null once the flow is known not to be QUIC, undefined before. */
-  quic: QuicAnalyzer | null | undefined = undefined;
+  /** UDP: the QUIC analyzer (a flow has analysis state only when it is QUIC); null once finalized. */
+  quic: QuicAnalyzer | null = null;
   /** TCP: the SSH analyzer (fed every packet), once the flow was seen to speak SSH. */
   ssh: SshAnalyzer | null = null;
   /** Which direction the reassembler is delivering to (set before each add). */
