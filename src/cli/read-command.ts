@@ -106,9 +106,8 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
   try {
     if (opts.stateFile !== undefined) deckies = DeckyMap.fromStateFile(opts.stateFile);
     if (opts.decky.length > 0) {
-      const extra = DeckyMap.fromPairs(opts.decky);
-      if (deckies === undefined) deckies = extra;
-      else for (const p of opts.decky) deckies.add(p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1));
+      deckies ??= new DeckyMap();
+      deckies.addPairs(opts.decky);
     }
     analyzers = [];
     for (const a of opts.analyzers

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { isIPv4, isIPv6 } from "node:net";
+import { formatAddress } from "../decode/address.js";
 
 /**
- * Decky address → name. IPv4 lookups use the address as a number so the per-packet
- * filter allocates nothing; IPv6 lookups format the address (rare).
+ * Decky address → name. IPv4 lookups use the address as a number (int32, as the flow keys
+ * hold it) so the per-packet filter allocates nothing; IPv6 lookups format the address,
+ * and only when IPv6 deckies exist.
  */
 export class DeckyMap {
   private readonly v4 = new Map<number, string>();
@@ -23,24 +25,19 @@ export class DeckyMap {
     return this.v4.get(addr);
   }
 
-  lookup6(text: string): string | undefined {
-    return this.v6.size === 0 ? undefined : this.v6.get(text);
+  /** The decky at the 16-byte IPv6 address `buf[off, off + 16)`. */
+  lookup6(buf: Uint8Array, off: number): string | undefined {
+    return this.v6.size === 0 ? undefined : this.v6.get(formatAddress(buf, off, 6));
   }
 
-  lookup(ip: string): string | undefined {
-    return isIPv4(ip) ? this.v4.get(ipv4ToNumber(ip)) : this.v6.get(normalizeIPv6(ip));
-  }
-
-  /** Parses `--decky IP=NAME` values. */
-  static fromPairs(pairs: string[]): DeckyMap {
-    const m = new DeckyMap();
+  /** Adds `--decky IP=NAME` values. */
+  addPairs(pairs: readonly string[]): void {
     for (const p of pairs) {
       const eq = p.indexOf("=");
       if (eq <= 0 || eq === p.length - 1)
         throw new Error(`--decky expects IP=NAME, got ${JSON.stringify(p)}`);
-      m.add(p.slice(0, eq).trim(), p.slice(eq + 1).trim());
+      this.add(p.slice(0, eq).trim(), p.slice(eq + 1).trim());
     }
-    return m;
   }
 
   /** DECNET's decnet-state.json: {"config": {"deckies": [{"name", "ip", ...}]}}. */
@@ -60,7 +57,7 @@ export class DeckyMap {
 
 export function ipv4ToNumber(ip: string): number {
   const p = ip.split(".");
-  return ((+p[0] << 24) | (+p[1] << 16) | (+p[2] << 8) | +p[3]) >>> 0;
+  return (+p[0] << 24) | (+p[1] << 16) | (+p[2] << 8) | +p[3];
 }
 
 /** RFC 5952 text of an IPv6 address given in any valid form. */

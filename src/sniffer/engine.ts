@@ -1,5 +1,4 @@
 import type { CapturedFrame } from "../capture/types.js";
-import { formatAddress } from "../decode/address.js";
 import { Decoder } from "../decode/decoder.js";
 import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../decode/packet.js";
 import type { P0fDatabase } from "../fingerprint/p0f/signature-file.js";
@@ -98,17 +97,17 @@ export class SnifferEngine implements AnalyzerContext {
     const dm = this.opts.deckies;
     if (dm !== undefined) {
       if (p.ipVersion === 4) {
-        decky = dm.lookup4(p.buf.readUInt32BE(p.dstOff));
+        decky = dm.lookup4(p.buf.readInt32BE(p.dstOff));
         if (decky !== undefined) hint = "dst";
         else {
-          decky = dm.lookup4(p.buf.readUInt32BE(p.srcOff));
+          decky = dm.lookup4(p.buf.readInt32BE(p.srcOff));
           if (decky !== undefined) hint = "src";
         }
       } else {
-        decky = this.lookup6(dm, p.dstOff);
+        decky = dm.lookup6(p.buf, p.dstOff);
         if (decky !== undefined) hint = "dst";
         else {
-          decky = this.lookup6(dm, p.srcOff);
+          decky = dm.lookup6(p.buf, p.srcOff);
           if (decky !== undefined) hint = "src";
         }
       }
@@ -357,10 +356,5 @@ export class SnifferEngine implements AnalyzerContext {
       r.ja4l_c = ja4lClient(flow.synAckTsUs, flow.ackTsUs, flow.synTtl);
       r.ja4l_s = ja4lServer(flow.synTsUs, flow.synAckTsUs, flow.synAckTtl);
     }
-  }
-
-  private lookup6(dm: DeckyMap, off: number): string | undefined {
-    if (dm.size === 0) return undefined;
-    return dm.lookup6(formatAddress(this.pkt.buf, off, 6));
   }
 }
