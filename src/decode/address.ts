@@ -1,7 +1,7 @@
 /**
- * IP address text and comparisons over raw address bytes (4 for IPv4, 16 for IPv6).
- * Formatting allocates a string, so it belongs to code that keeps the result (events),
- * not to the per-packet path; the comparison helpers allocate nothing.
+ * IP address text over raw address bytes (4 for IPv4, 16 for IPv6), and its parser.
+ * Formatting allocates a string, so it belongs to code that keeps the result (events,
+ * flow endpoints), not to the per-packet path.
  */
 
 const HEX = "0123456789abcdef";
@@ -58,62 +58,10 @@ function hexGroup(v: number): string {
   return HEX[v >> 12] + HEX[(v >> 8) & 15] + HEX[(v >> 4) & 15] + HEX[v & 15];
 }
 
-/** Address length in bytes for an IP version. */
-export function addressLength(version: 4 | 6): number {
-  return version === 4 ? 4 : 16;
-}
-
-/** True when the two addresses hold the same bytes. */
-export function addressEquals(
-  a: Uint8Array,
-  aOff: number,
-  b: Uint8Array,
-  bOff: number,
-  version: 4 | 6,
-): boolean {
-  const n = version === 4 ? 4 : 16;
-  for (let i = 0; i < n; i++) if (a[aOff + i] !== b[bOff + i]) return false;
-  return true;
-}
-
-/** Byte-wise (numeric) order of two addresses of the same version: negative, 0 or positive. */
-export function compareAddresses(
-  a: Uint8Array,
-  aOff: number,
-  b: Uint8Array,
-  bOff: number,
-  version: 4 | 6,
-): number {
-  const n = version === 4 ? 4 : 16;
-  for (let i = 0; i < n; i++) {
-    const d = a[aOff + i] - b[bOff + i];
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** IPv4 address as an unsigned 32-bit number (host order value of the network bytes). */
-export function ipv4ToUint32(buf: Uint8Array, off: number): number {
-  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
-}
-
-/** FNV-1a over the address bytes: a cheap 32-bit hash for tables keyed by address. */
-export function addressHash(buf: Uint8Array, off: number, version: 4 | 6): number {
-  const n = version === 4 ? 4 : 16;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ buf[off + i], 0x01000193);
-  return h >>> 0;
-}
-
 /** ::ffff:a.b.c.d (RFC 4291 §2.5.5.2). */
 export function isIpv4Mapped(buf: Uint8Array, off: number): boolean {
   for (let i = 0; i < 10; i++) if (buf[off + i] !== 0) return false;
   return buf[off + 10] === 0xff && buf[off + 11] === 0xff;
-}
-
-/** fe80::/10 (RFC 4291 §2.5.6). */
-export function isIpv6LinkLocal(buf: Uint8Array, off: number): boolean {
-  return buf[off] === 0xfe && (buf[off + 1] & 0xc0) === 0x80;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { isIPv4, isIPv6 } from "node:net";
-import { formatAddress } from "../decode/address.js";
+import { formatAddress, parseAddress } from "../decode/address.js";
 
 /**
  * Decky address → name. IPv4 lookups use the address as a number (int32, as the flow keys
@@ -16,9 +15,11 @@ export class DeckyMap {
   }
 
   add(ip: string, name: string): void {
-    if (isIPv4(ip)) this.v4.set(ipv4ToNumber(ip), name);
-    else if (isIPv6(ip)) this.v6.set(normalizeIPv6(ip), name);
-    else throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
+    const bytes = parseAddress(ip);
+    if (bytes === undefined) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
+    // Keys made by the same readers the per-packet lookups use.
+    if (bytes.length === 4) this.v4.set(Buffer.from(bytes).readInt32BE(0), name);
+    else this.v6.set(formatAddress(bytes, 0, 6), name);
   }
 
   lookup4(addr: number): string | undefined {
@@ -53,15 +54,4 @@ export class DeckyMap {
     }
     return m;
   }
-}
-
-export function ipv4ToNumber(ip: string): number {
-  const p = ip.split(".");
-  return (+p[0] << 24) | (+p[1] << 16) | (+p[2] << 8) | +p[3];
-}
-
-/** RFC 5952 text of an IPv6 address given in any valid form. */
-export function normalizeIPv6(ip: string): string {
-  // URL parsing canonicalises IPv6 literals (lowercase, longest zero run compressed).
-  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
 }

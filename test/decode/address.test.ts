@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  addressEquals,
-  addressHash,
-  compareAddresses,
-  formatAddress,
-  ipv4ToUint32,
-  isIpv4Mapped,
-  isIpv6LinkLocal,
-  parseAddress,
-} from "../../src/decode/address.js";
+import { formatAddress, isIpv4Mapped, parseAddress } from "../../src/decode/address.js";
 import { hex } from "./build.js";
 
 /** Formats 16 bytes given as 32 hex digits (with a guard byte in front so offsets matter). */
@@ -90,31 +81,9 @@ describe("parseAddress", () => {
   });
 });
 
-describe("comparison helpers", () => {
-  const a = hex("0a000001 0a000002 0a000001");
-  test("equality, order, numeric value, hash", () => {
-    assert.equal(addressEquals(a, 0, a, 8, 4), true);
-    assert.equal(addressEquals(a, 0, a, 4, 4), false);
-    assert.ok(compareAddresses(a, 0, a, 4, 4) < 0);
-    assert.ok(compareAddresses(a, 4, a, 0, 4) > 0);
-    assert.equal(compareAddresses(a, 0, a, 8, 4), 0);
-    assert.equal(ipv4ToUint32(hex("c0a80001"), 0), 0xc0a80001);
-    assert.equal(addressHash(a, 0, 4), addressHash(a, 8, 4));
-    assert.notEqual(addressHash(a, 0, 4), addressHash(a, 4, 4));
-    // FNV-1a 32 of the 4 bytes 0a 00 00 01, worked from the published FNV algorithm.
-    let h = 0x811c9dc5;
-    for (const b of [10, 0, 0, 1]) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-    assert.equal(addressHash(a, 0, 4), h);
-    const six = hex("fe800000000000000000000000000001 fe800000000000000000000000000002");
-    assert.equal(addressEquals(six, 0, six, 16, 6), false);
-    assert.ok(compareAddresses(six, 0, six, 16, 6) < 0);
-  });
-
-  test("IPv4-mapped and link-local predicates", () => {
+describe("IPv4-mapped predicate", () => {
+  test("::ffff:a.b.c.d only", () => {
     assert.equal(isIpv4Mapped(hex("00000000000000000000ffff01020304"), 0), true);
     assert.equal(isIpv4Mapped(hex("00000000000000000001ffff01020304"), 0), false);
-    assert.equal(isIpv6LinkLocal(hex("fe80000000000000000000000000000a"), 0), true);
-    assert.equal(isIpv6LinkLocal(hex("febf000000000000000000000000000a"), 0), true);
-    assert.equal(isIpv6LinkLocal(hex("fec0000000000000000000000000000a"), 0), false);
   });
 });

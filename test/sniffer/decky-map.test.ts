@@ -23,6 +23,10 @@ describe("DeckyMap", () => {
     b[17] = 8;
     assert.equal(m.lookup6(b, 2), undefined);
     assert.equal(new DeckyMap().lookup6(b, 2), undefined);
+    // An IPv4-mapped decky is found under the text the packet formatter gives it (RFC 5952 §5).
+    m.addPairs(["::FFFF:192.0.2.1=mapped"]);
+    b.write("00000000000000000000ffffc0000201", 2, "hex");
+    assert.equal(m.lookup6(b, 2), "mapped");
   });
 
   test("a pair that is not IP=NAME is refused with the offending value", () => {
