@@ -65,11 +65,6 @@ export class CaptureParser {
     return this.carry.length;
   }
 
-  /** Total bytes pushed so far. */
-  get bytesPushed(): number {
-    return this.pushed;
-  }
-
   /** Classic pcap header fields, once read (undefined for pcapng or before the header). */
   get pcapHeader():
     | { versionMajor: number; versionMinor: number; snaplen: number; linktype: number }

@@ -34,7 +34,6 @@ export function isPcapMagic(buf: Buffer, off: number): boolean {
 }
 
 export class PcapReader {
-  readonly format = "pcap" as const;
   /** Fatal problem; parsing stops. */
   error: string | undefined = undefined;
   /** File offset of byte 0 of the buffer being parsed (for error messages). */

@@ -111,7 +111,6 @@ function setResolution(f: Iface, tsresol: number): void {
 }
 
 export class PcapngReader {
-  readonly format = "pcapng" as const;
   /** Fatal problem; parsing stops. */
   error: string | undefined = undefined;
   /** File offset of byte 0 of the buffer being parsed (for error messages). */

@@ -60,7 +60,6 @@ class Datagram {
   bytes = 0;
   constructor(
     readonly key: string,
-    readonly version: 4 | 6,
     readonly firstUs: number,
   ) {}
 }
@@ -144,7 +143,7 @@ export class FragmentReassembler {
     const id = (buf[ipOff + 4] << 8) | buf[ipOff + 5];
     // RFC 791: source, destination, protocol and identification name a datagram.
     const key = `4|${tunnelKey}|${proto}|${id}|${hex(buf, ipOff + 12, 8)}`;
-    const d = this.add(key, 4, buf, dataOff, dataEnd, fragOffset, more, proto, ipOff, hl, 0, hl, nowUs);
+    const d = this.add(key, buf, dataOff, dataEnd, fragOffset, more, proto, ipOff, hl, 0, hl, nowUs);
     if (d === undefined) return undefined;
     if (d.header === undefined || d.dataLen < 0 || d.covered !== d.dataLen) return undefined;
     this.drop(d);
@@ -192,7 +191,6 @@ export class FragmentReassembler {
     const unfragLen = fragHeaderOff - ipOff;
     const d = this.add(
       key,
-      6,
       buf,
       fragHeaderOff + 8,
       dataEnd,
@@ -234,7 +232,6 @@ export class FragmentReassembler {
    */
   private add(
     key: string,
-    version: 4 | 6,
     buf: Uint8Array,
     dataOff: number,
     dataEnd: number,
@@ -279,7 +276,7 @@ export class FragmentReassembler {
     }
     if (d === undefined) {
       while (this.table.size >= this.maxDatagrams) this.evictOldest();
-      d = new Datagram(key, version, nowUs);
+      d = new Datagram(key, nowUs);
       this.table.set(key, d);
     }
 

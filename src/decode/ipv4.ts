@@ -12,7 +12,6 @@ import {
 } from "./layer.js";
 import type { DecodedPacket } from "./packet.js";
 
-export const IPPROTO_HOPOPTS = 0;
 export const IPPROTO_IPIP = 4;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;

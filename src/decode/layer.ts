@@ -48,13 +48,3 @@ export class LayerCursor {
   fragHeaderOff = 0;
   fragNextHeaderFieldOff = 0;
 }
-
-/** Reads a big-endian 16-bit value. */
-export function be16(buf: Uint8Array, off: number): number {
-  return (buf[off] << 8) | buf[off + 1];
-}
-
-/** Reads a big-endian 32-bit value as an unsigned number. */
-export function be32(buf: Uint8Array, off: number): number {
-  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
-}

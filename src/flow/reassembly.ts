@@ -33,7 +33,7 @@ interface PendingSegment {
 const MAX_PENDING_SEGMENTS = 64;
 
 /** Signed distance a - b in sequence space (handles wrap). */
-function seqDiff(a: number, b: number): number {
+export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 

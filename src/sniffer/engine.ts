@@ -128,22 +128,17 @@ export class SnifferEngine implements AnalyzerContext {
     }
     if (decky !== undefined) flow.decky = decky;
     if (flow.packets === 0 && p.ipVersion === 6 && this.ipv6Leaks) checkLinkLocal(this, flow);
-    if (p.protocol === 6) {
-      flow.packets++;
-      flow.bytes += p.payloadLen;
-      this.handleTcp(flow, fromClient);
-    } else {
-      flow.packets++;
-      flow.bytes += p.payloadLen;
-      if (p.payloadLen > 0) this.handleUdpPayload(flow, fromClient);
-    }
+    flow.packets++;
+    flow.bytes += p.payloadLen;
+    if (p.protocol === 6) this.handleTcp(flow, fromClient);
+    else if (p.payloadLen > 0) this.handleUdpPayload(flow, fromClient);
   }
 
   /** The flow's analysis state, created when a flow first has something to analyse. */
   private stateOf(flow: Flow): FlowState {
     let st = flow.state as FlowState | null;
     if (st === null) {
-      st = new FlowState(flow, flow.decky ?? flow.serverAddr);
+      st = new FlowState(flow);
       flow.state = st;
     }
     return st;
@@ -326,17 +321,7 @@ export class SnifferEngine implements AnalyzerContext {
     }
     if (this.opts.onFlowRecord !== undefined) {
       this.completeRecord(flow, st);
-      if (timing !== undefined) {
-        st.record.flow_timing = {
-          packets: timing.packets,
-          bytes: timing.bytes,
-          duration_s: timing.duration_s,
-          mean_iat_ms: timing.mean_iat_ms,
-          min_iat_ms: timing.min_iat_ms,
-          max_iat_ms: timing.max_iat_ms,
-          retransmits: timing.retransmits,
-        };
-      }
+      if (timing !== undefined) st.record.flow_timing = timing;
     }
     if (this.opts.onFlowRecord !== undefined && hasFingerprint(st.record)) {
       this.records++;

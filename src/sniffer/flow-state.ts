@@ -44,10 +44,7 @@ export class FlowState implements StreamSink {
   /** Which direction the reassembler is delivering to (set before each add). */
   deliveringFromClient = true;
 
-  constructor(
-    readonly flow: Flow,
-    readonly decky: string,
-  ) {
+  constructor(readonly flow: Flow) {
     this.record = {
       stream: flow.streamIndex,
       transport: flow.transport,

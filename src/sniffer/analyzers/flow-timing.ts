@@ -20,17 +20,16 @@ export function countRetransmit(flow: Flow, seq: number, len: number): void {
 }
 
 /**
- * DECNET's tcp_flow_timing summary of a finished TCP flow (returned too, for the
- * connection record): packets, payload bytes,
- * duration and inter-arrival times. Scan probes (under 4 packets, under 1 s, no
- * retransmission) are not reported.
+ * DECNET's tcp_flow_timing summary of a finished TCP flow: packets, payload bytes,
+ * duration and inter-arrival times, emitted after the endpoints and returned without them
+ * (for the connection record). Scan probes (under 4 packets, under 1 s, no retransmission)
+ * are not reported.
  */
 export function emitFlowTiming(ctx: AnalyzerContext, flow: Flow): Record<string, string> | undefined {
   const durationUs = flow.lastTsUs - flow.firstTsUs;
   if (flow.packets < 4 && flow.retransmits === 0 && durationUs < 1_000_000) return undefined;
   const n = flow.iatCount;
-  const fields: Record<string, string> = {
-    ...endpointFields(flow),
+  const timing: Record<string, string> = {
     packets: String(flow.packets),
     bytes: String(flow.bytes),
     duration_s: pyRound(durationUs / 1e6, 3),
@@ -39,6 +38,6 @@ export function emitFlowTiming(ctx: AnalyzerContext, flow: Flow): Record<string,
     max_iat_ms: pyRound(n > 0 ? flow.iatMaxUs / 1000 : 0, 2),
     retransmits: String(flow.retransmits),
   };
-  ctx.emit(flow, "tcp_flow_timing", SEVERITY_INFO, fields);
-  return fields;
+  ctx.emit(flow, "tcp_flow_timing", SEVERITY_INFO, { ...endpointFields(flow), ...timing });
+  return timing;
 }

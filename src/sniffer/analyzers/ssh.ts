@@ -7,6 +7,7 @@ import {
   SshStreamReader,
   sshExtras,
 } from "../../fingerprint/ssh/index.js";
+import { seqDiff } from "../../flow/reassembly.js";
 import type { Counters } from "../../util/counters.js";
 import type { AnalyzerContext, FlowState } from "../flow-state.js";
 import { endpointFields } from "../flow-state.js";
@@ -20,11 +21,6 @@ export function startsSsh(buf: Buffer, off: number, len: number): boolean {
   return (
     len >= 4 && buf[off] === 0x53 && buf[off + 1] === 0x53 && buf[off + 2] === 0x48 && buf[off + 3] === 0x2d
   );
-}
-
-/** Signed distance a - b in sequence space. */
-function seqDiff(a: number, b: number): number {
-  return (a - b) | 0;
 }
 
 /**
