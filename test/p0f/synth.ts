@@ -111,7 +111,7 @@ function specFor(sig: P0fTcpSignature, r: (n: number) => number, v: Variant): Pa
     ipId = 1 + r(65535);
   }
   let tos = 0;
-  let flags = sig.label ? 0 : 0;
+  let flags = 0;
   if (q & Quirk.ECN || v.addEcn) {
     if (r(2)) tos = 2;
     else flags |= 0xc0;
@@ -208,7 +208,7 @@ export function synthesizeFrames(
         sport: 8080,
         dport: cport,
         flags: spec.flags | SYNACK,
-        ack: spec.flags & 0 ? 0 : sig.quirks & Quirk.ZERO_ACK ? 0 : 1001,
+        ack: sig.quirks & Quirk.ZERO_ACK ? 0 : 1001,
       });
       push({ ...client, flags: 0x04 | ACK, seq: 1001, ack: (spec.seq ?? 0) + 1, options: [] });
     }

@@ -1,6 +1,6 @@
+import { asciiText } from "../ascii-text.js";
 import { huffmanDecode } from "./huffman.js";
 import type { HttpHeader } from "./request.js";
-import { asciiText } from "./text.js";
 
 /** RFC 7541 Appendix A: the static table, index 1 to 61. */
 const STATIC_PAIRS: ReadonlyArray<readonly [string, string]> = [
@@ -101,13 +101,18 @@ const STATIC_TABLE: readonly Entry[] = STATIC_PAIRS.map(([name, value]) => ({
  * octet counts. After a decoding error the table is no longer trustworthy: `broken` is
  * set and every later block is refused. Never throws.
  */
+/**
+ * Huffman output buffer, shared by every decoder: decoding is synchronous and the text is
+ * taken out of it at once, so one buffer serves all connections (not 16 KiB each).
+ */
+const huffmanScratch = new Uint8Array(MAX_STRING);
+
 export class HpackDecoder {
   /** Set after the first decoding error. */
   broken = false;
   private readonly entries: Entry[] = []; // newest last
   private size = 0;
   private maxSize: number;
-  private readonly scratch = new Uint8Array(MAX_STRING);
   /** Result of string() (avoids allocating a tuple per string). */
   private strText = "";
 
@@ -235,9 +240,9 @@ export class HpackDecoder {
     const len = this.intValue;
     if (len > end - p) return -1;
     if (huffman) {
-      const n = huffmanDecode(buf, p, p + len, this.scratch);
+      const n = huffmanDecode(buf, p, p + len, huffmanScratch);
       if (n < 0) return -1;
-      this.strText = asciiText(this.scratch, 0, n);
+      this.strText = asciiText(huffmanScratch, 0, n);
     } else {
       if (len > MAX_STRING) return -1;
       this.strText = asciiText(buf, p, p + len);

@@ -1,8 +1,8 @@
 import type { Counters } from "../../util/counters.js";
+import { asciiText } from "../ascii-text.js";
 import { Http2ClientReader } from "./http2.js";
 import type { HttpHeader, HttpRequest } from "./request.js";
 import { httpStats } from "./stats.js";
-import { asciiText } from "./text.js";
 
 /**
  * Where a reader stands. "request", "body" and "chunked" go on; the others are final and

@@ -292,11 +292,16 @@ export class Http2ClientReader {
           this.fail("error", "http2.bad_headers");
           return;
         }
+        if (this.frameFlags & FLAG_END_HEADERS) {
+          // The whole block is in this frame (within maxBlock, checked at its start):
+          // decode it where it lies instead of copying it first.
+          this.decodeBlock(p, start, end);
+          break;
+        }
         this.blockLen = 0;
         this.appendBlock(p, start, end);
         if (this.finished) return;
-        if (this.frameFlags & FLAG_END_HEADERS) this.decodeBlock();
-        else this.blockStream = this.frameStream || 0x7fffffff;
+        this.blockStream = this.frameStream || 0x7fffffff;
         break;
       }
       case TYPE_CONTINUATION:
@@ -308,7 +313,7 @@ export class Http2ClientReader {
         if (this.finished) return;
         if (this.frameFlags & FLAG_END_HEADERS) {
           this.blockStream = 0;
-          this.decodeBlock();
+          this.decodeBlock(this.block!, 0, this.blockLen);
         }
         break;
     }
@@ -329,8 +334,8 @@ export class Http2ClientReader {
     this.blockLen += n;
   }
 
-  private decodeBlock(): void {
-    const fields = this.hpack.decode(this.block!, 0, this.blockLen);
+  private decodeBlock(buf: Buffer, start: number, end: number): void {
+    const fields = this.hpack.decode(buf, start, end);
     this.blockLen = 0;
     if (fields === undefined) {
       this.fail("error", "http2.hpack_error");

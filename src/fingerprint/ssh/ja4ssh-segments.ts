@@ -1,4 +1,5 @@
 import type { Counters } from "../../util/counters.js";
+import { SSH_MSG_KEXINIT, SSH_MSG_NEWKEYS } from "./kexinit.js";
 import { sshStats } from "./stats.js";
 
 /**
@@ -248,10 +249,10 @@ export class Ja4SshSegmentClassifier {
       c = this.kexSpecific(msg, tvb, c + 1, end);
     } else {
       c += 1;
-      if (msg === 20) {
+      if (msg === SSH_MSG_KEXINIT) {
         c = this.keyInit(side, tvb, c, end);
         if (side.keyStartFrame === 0 || side.keyStartFrame === this.frame) side.keyStartFrame = this.frame;
-      } else if (msg === 21 && side.keyEndFrame === 0) {
+      } else if (msg === SSH_MSG_NEWKEYS && side.keyEndFrame === 0) {
         side.keyEndFrame = this.frame;
         // Offset within the current tvb: tshark compares it with offsets of later tvbs of
         // the same frame too (the rest of a segment after a reassembled message restarts
@@ -315,11 +316,8 @@ export class Ja4SshSegmentClassifier {
           default:
             return c;
         }
-      case KexFamily.Ecdh:
-        if (msg === 30) return mpint(tvb, c, end);
-        if (msg === 31) return hostSignature(tvb, mpint(tvb, hostKey(tvb, c, end), end), end);
-        return c;
       default:
+        // ECDH, and plain Diffie-Hellman read the same way.
         if (msg === 30) return mpint(tvb, c, end);
         if (msg === 31) return hostSignature(tvb, mpint(tvb, hostKey(tvb, c, end), end), end);
         return c;

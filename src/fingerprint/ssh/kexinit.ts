@@ -1,4 +1,5 @@
 import type { Counters } from "../../util/counters.js";
+import { asciiText } from "../ascii-text.js";
 import { sshStats } from "./stats.js";
 
 /** RFC 4253 §12 message numbers used here. */
@@ -42,27 +43,6 @@ const KEXINIT_HEAD = 17;
 const KEXINIT_MIN = KEXINIT_HEAD + 10 * 4 + 1 + 4;
 
 /**
- * Decodes a name-list the way tshark does (ENC_ASCII): bytes < 0x80 as themselves, every
- * other byte as U+FFFD. Bounded by the caller's packet bound.
- */
-export function decodeAscii(buf: Buffer, start: number, end: number): string {
-  let clean = true;
-  for (let i = start; i < end; i++) {
-    if (buf[i] >= 0x80) {
-      clean = false;
-      break;
-    }
-  }
-  if (clean) return buf.toString("latin1", start, end);
-  let s = "";
-  for (let i = start; i < end; i++) {
-    const b = buf[i];
-    s += b < 0x80 ? String.fromCharCode(b) : "\ufffd";
-  }
-  return s;
-}
-
-/**
  * Parses a KEXINIT payload `buf[off, end)` that starts with the message number (20).
  * Returns undefined (and bumps a counter) when the payload is not a complete KEXINIT:
  * wrong message number, a name-list running past `end`, or the trailing boolean and
@@ -92,7 +72,7 @@ export function parseKexinit(
       counters.inc("ssh.kexinit_malformed");
       return undefined;
     }
-    lists.push(decodeAscii(buf, p, p + len));
+    lists.push(asciiText(buf, p, p + len)); // name-lists as tshark reads them (ENC_ASCII)
     p += len;
   }
   if (p + 5 > end) {

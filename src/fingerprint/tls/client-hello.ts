@@ -57,6 +57,8 @@ export interface ClientHello {
   serverName: string | undefined;
   /** The server_name extension is present (parsed or not): JA4's "d". */
   hasServerNameExt: boolean;
+  /** The supported_versions extension is present (parsed or not): JA4 then takes its version from it. */
+  hasSupportedVersionsExt: boolean;
   /** ALPN protocol names as raw bytes, in order; undefined without a (well-formed) ALPN extension. */
   alpn: Buffer[] | undefined;
   /** supported_versions entries; undefined without the extension. */
@@ -132,6 +134,7 @@ function parse(b: Buffer, counters: Counters): ClientHello | undefined {
     extensionTypes: extensions.map((e) => e.type),
     serverName: undefined,
     hasServerNameExt: false,
+    hasSupportedVersionsExt: false,
     alpn: undefined,
     supportedVersions: undefined,
     signatureAlgorithms: undefined,
@@ -174,6 +177,7 @@ function applyExtension(ch: ClientHello, e: TlsExtension): boolean {
       ch.alpn = readAlpnList(e.data);
       return ch.alpn !== undefined;
     case EXT_SUPPORTED_VERSIONS:
+      ch.hasSupportedVersionsExt = true;
       ch.supportedVersions = readU16List(e.data, 1);
       return ch.supportedVersions !== undefined;
     case EXT_SIGNATURE_ALGORITHMS:

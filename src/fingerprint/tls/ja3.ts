@@ -16,7 +16,8 @@ export interface Ja3s {
   ja3s_full: string;
 }
 
-function join(values: readonly number[] | undefined, dropGrease: boolean): string {
+/** Decimal values joined by "-", GREASE dropped when asked (JA3's and DECNET's list form). */
+export function joinDecimal(values: readonly number[] | undefined, dropGrease: boolean): string {
   if (values === undefined) return "";
   let s = "";
   for (const v of values) {
@@ -35,16 +36,16 @@ function join(values: readonly number[] | undefined, dropGrease: boolean): strin
 export function ja3(ch: ClientHello): Ja3 {
   const full = [
     String(ch.legacyVersion),
-    join(ch.cipherSuites, true),
-    join(ch.extensionTypes, true),
-    join(ch.supportedGroups, true),
-    join(ch.ecPointFormats, false),
+    joinDecimal(ch.cipherSuites, true),
+    joinDecimal(ch.extensionTypes, true),
+    joinDecimal(ch.supportedGroups, true),
+    joinDecimal(ch.ecPointFormats, false),
   ].join(",");
   return { ja3: md5Hex(full), ja3_full: full };
 }
 
 /** JA3S as tshark 4.0 computes `tls.handshake.ja3s`: legacy version, cipher, extension types. */
 export function ja3s(sh: ServerHello): Ja3s {
-  const full = `${sh.legacyVersion},${sh.cipherSuite},${join(sh.extensionTypes, true)}`;
+  const full = `${sh.legacyVersion},${sh.cipherSuite},${joinDecimal(sh.extensionTypes, true)}`;
   return { ja3s: md5Hex(full), ja3s_full: full };
 }

@@ -110,10 +110,8 @@ function sortedHexJoin(v: Uint16Array, n: number): string {
  */
 export function ja4(ch: ClientHello, transport: Ja4Transport): Ja4 {
   const types = ch.extensionTypes;
-  let hasSupportedVersions = false;
-  for (let i = 0; i < types.length; i++) if (types[i] === 0x002b) hasSupportedVersions = true;
   let version: number;
-  if (hasSupportedVersions) {
+  if (ch.hasSupportedVersionsExt) {
     version = -1;
     for (const v of ch.supportedVersions ?? []) if (!isGrease(v) && v > version) version = v;
   } else version = ch.legacyVersion;

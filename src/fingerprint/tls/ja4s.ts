@@ -17,8 +17,7 @@ export interface Ja4s {
  * Like the FoxIO tool, server extensions are taken as sent (a server sends no GREASE).
  */
 export function ja4s(sh: ServerHello, transport: Ja4Transport): Ja4s {
-  const hasSv = sh.extensionTypes.some((t) => t === 0x002b);
-  const version = hasSv ? (sh.selectedVersion ?? -1) : sh.legacyVersion;
+  const version = sh.hasSupportedVersionsExt ? (sh.selectedVersion ?? -1) : sh.legacyVersion;
   const exts = sh.extensionTypes.map(hex4).join(",");
   const ab =
     transport +

@@ -32,6 +32,8 @@ export interface ServerHello {
   keyShareGroup: number | undefined;
   /** The random is the HelloRetryRequest magic value (RFC 8446 §4.1.3). */
   isHelloRetryRequest: boolean;
+  /** The supported_versions extension is present (parsed or not): JA4S then takes its version from it. */
+  hasSupportedVersionsExt: boolean;
 }
 
 /** SHA-256("HelloRetryRequest"), the random of a HelloRetryRequest. */
@@ -83,6 +85,7 @@ function parse(b: Buffer, counters: Counters): ServerHello | undefined {
     alpn: undefined,
     keyShareGroup: undefined,
     isHelloRetryRequest: b.compare(HRR_RANDOM, 0, 32, 2, 34) === 0,
+    hasSupportedVersionsExt: false,
   };
   const r = newExtensionRound();
   for (const e of extensions) {
@@ -90,6 +93,7 @@ function parse(b: Buffer, counters: Counters): ServerHello | undefined {
     const n = e.end - e.start;
     let ok = true;
     if (e.type === EXT_SUPPORTED_VERSIONS) {
+      sh.hasSupportedVersionsExt = true;
       // ServerHello form: one selected version, no list.
       if (n === 2) sh.selectedVersion = b.readUInt16BE(e.start);
       else ok = false;

@@ -3,7 +3,9 @@
  * so existing DECNET consumers read our records unchanged.
  */
 import { isGrease } from "../../fingerprint/tls/grease.js";
+import { hex4 } from "../../fingerprint/tls/hash.js";
 import type { ClientHello } from "../../fingerprint/tls/index.js";
+import { joinDecimal } from "../../fingerprint/tls/ja3.js";
 import type { X509Rdn } from "../../fingerprint/tls/x509.js";
 import type { Flow } from "../../flow/flow.js";
 import type { Ja4Record } from "../ja4-record.js";
@@ -25,21 +27,15 @@ export function tlsVersionName(v: number): string {
 
 /** Decimal values without GREASE, joined by "-" (DECNET raw_ciphers / raw_extensions). */
 export function decimalList(values: readonly number[] | undefined): string {
-  if (values === undefined) return "";
-  let s = "";
-  for (const v of values) {
-    if (isGrease(v)) continue;
-    s += s.length === 0 ? String(v) : `-${v}`;
-  }
-  return s;
+  return joinDecimal(values, true);
 }
 
 /** 4-digit hex values without GREASE, joined by "," (our additional lists). */
 export function hexList(values: readonly number[] | undefined): string {
   if (values === undefined) return "";
-  const out: string[] = [];
-  for (const v of values) if (!isGrease(v)) out.push(v.toString(16).padStart(4, "0"));
-  return out.join(",");
+  let s = "";
+  for (const v of values) if (!isGrease(v)) s += s === "" ? hex4(v) : `,${hex4(v)}`;
+  return s;
 }
 
 /** ALPN names as text, comma-joined (DECNET decodes as ASCII with replacement). */
