@@ -17,12 +17,12 @@ import {
 import {
   deriveInitialKeys,
   hkdfExtract,
-  hkdfLabelInfo,
   initialSalt,
   initialSecret,
 } from "../../src/fingerprint/quic/initial-keys.js";
 import { isQuicInitial, QuicClientHelloExtractor } from "../../src/fingerprint/quic/quic-client-hello.js";
 import { readVarint, varintLength } from "../../src/fingerprint/quic/varint.js";
+import { hkdfLabelInfo } from "../../src/fingerprint/tls/hkdf-label.js";
 import { protectInitial, testInitialKeys } from "./builder.js";
 import { CLIENT_CRYPTO_FRAME, DCID, hex, SERVER_PAYLOAD, V1, V2 } from "./rfc-vectors.js";
 import { sniOf } from "./sni.js";

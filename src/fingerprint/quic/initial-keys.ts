@@ -1,4 +1,5 @@
 import { type Cipher, createCipheriv, createHmac } from "node:crypto";
+import { hkdfExpandLabel } from "../tls/hkdf-label.js";
 import { QUIC_V1, QUIC_V2 } from "./header.js";
 
 /** initial_salt of QUIC v1 (RFC 9001 §5.2). */
@@ -27,51 +28,28 @@ export function hkdfExtract(salt: Buffer, ikm: Buffer): Buffer {
   return createHmac("sha256", salt).update(ikm).digest();
 }
 
-/**
- * The HkdfLabel structure of TLS 1.3 (RFC 8446 §7.1) with an empty context:
- * uint16 length || uint8 len("tls13 " + label) || "tls13 " + label || uint8 0.
- */
-export function hkdfLabelInfo(label: string, length: number): Buffer {
-  const full = `tls13 ${label}`;
-  const info = Buffer.alloc(2 + 1 + full.length + 1);
-  info.writeUInt16BE(length, 0);
-  info[2] = full.length;
-  info.write(full, 3, "latin1");
-  return info;
-}
-
-const COUNTER_1 = Buffer.from([1]);
-
-/**
- * HKDF-Expand-Label with SHA-256 and an empty context. Every output QUIC Initial keys need is
- * ≤ 32 bytes, so HKDF-Expand (RFC 5869 §2.3) is the single block T(1) = HMAC(secret, info || 0x01).
- */
-export function hkdfExpandLabel(secret: Buffer, label: string, length: number): Buffer {
-  if (length > 32) throw new RangeError("hkdfExpandLabel: only lengths up to 32 are supported");
-  return createHmac("sha256", secret)
-    .update(hkdfLabelInfo(label, length))
-    .update(COUNTER_1)
-    .digest()
-    .subarray(0, length);
+/** HKDF-Expand-Label with SHA-256 (RFC 9001 §5.1). */
+function expandLabel(secret: Buffer, label: string, length: number): Buffer {
+  return hkdfExpandLabel("sha256", secret, label, length);
 }
 
 /** client_initial_secret or server_initial_secret (RFC 9001 §5.2) for `version` and the client's first DCID. */
 export function initialSecret(version: number, dcid: Buffer, side: "client" | "server"): Buffer | undefined {
   const salt = initialSalt(version);
   if (salt === undefined) return undefined;
-  return hkdfExpandLabel(hkdfExtract(salt, dcid), side === "client" ? "client in" : "server in", 32);
+  return expandLabel(hkdfExtract(salt, dcid), side === "client" ? "client in" : "server in", 32);
 }
 
 /** Key, IV and HP key from an Initial secret; v2 uses the "quicv2 *" labels (RFC 9369 §3.3.2). */
 export function packetKeys(version: number, secret: Buffer): InitialKeys {
   const prefix = version === QUIC_V2 ? "quicv2" : "quic";
-  const hp = hkdfExpandLabel(secret, `${prefix} hp`, 16);
+  const hp = expandLabel(secret, `${prefix} hp`, 16);
   const hpCipher = createCipheriv("aes-128-ecb", hp, null);
   hpCipher.setAutoPadding(false);
   return {
     version,
-    key: hkdfExpandLabel(secret, `${prefix} key`, 16),
-    iv: hkdfExpandLabel(secret, `${prefix} iv`, 12),
+    key: expandLabel(secret, `${prefix} key`, 16),
+    iv: expandLabel(secret, `${prefix} iv`, 12),
     hp,
     hpCipher,
   };

@@ -3,7 +3,8 @@
  * secrets are known (a key log): derive the traffic key and IV from a traffic secret,
  * then open records in order. Used to read the server's encrypted Certificate.
  */
-import { createDecipheriv, createHmac } from "node:crypto";
+import { createDecipheriv } from "node:crypto";
+import { hkdfExpandLabel } from "./hkdf-label.js";
 
 interface SuiteParams {
   hash: "sha256" | "sha384";
@@ -16,31 +17,6 @@ const SUITES: Record<number, SuiteParams> = {
   4866: { hash: "sha384", keyLen: 32, cipher: "aes-256-gcm" },
   4867: { hash: "sha256", keyLen: 32, cipher: "chacha20-poly1305" },
 };
-
-/** HKDF-Expand-Label(secret, label, "", length) of RFC 8446 §7.1. */
-export function hkdfExpandLabel(
-  hash: "sha256" | "sha384",
-  secret: Buffer,
-  label: string,
-  length: number,
-): Buffer {
-  const full = Buffer.from(`tls13 ${label}`, "latin1");
-  const info = Buffer.alloc(2 + 1 + full.length + 1);
-  info.writeUInt16BE(length, 0);
-  info[2] = full.length;
-  full.copy(info, 3);
-  info[3 + full.length] = 0; // empty context
-  const out = Buffer.alloc(length);
-  let prev = Buffer.alloc(0);
-  let filled = 0;
-  for (let i = 1; filled < length; i++) {
-    prev = createHmac(hash, secret)
-      .update(Buffer.concat([prev, info, Buffer.from([i])]))
-      .digest();
-    filled += prev.copy(out, filled);
-  }
-  return out;
-}
 
 /** Opens the records of one direction protected with one traffic secret. */
 export class Tls13RecordOpener {
