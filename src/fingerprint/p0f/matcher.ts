@@ -23,28 +23,27 @@
  */
 import type { DecodedPacket } from "../../decode/packet.js";
 import { TCP_ACK, TCP_SYN } from "../../decode/packet.js";
+import { initialTtl } from "../tcp/syn-fingerprint.js";
 import { P0fPacket, p0fPacketOf } from "./packet-signature.js";
+import { detectWindowMultiple, MIN_TCP4, MIN_TCP6, type WinMulti } from "./window-multiple.js";
+
+export { detectWindowMultiple } from "./window-multiple.js";
+
 import {
   ANY,
+  LAYOUT_TOKENS,
   layoutHash,
   MAX_DIST,
   OPT_EOL,
-  OPT_MSS,
-  OPT_NOP,
-  OPT_SACK,
-  OPT_SOK,
-  OPT_TS,
-  OPT_WS,
   type P0fDatabase,
   type P0fTcpSignature,
   QUIRK_NAMES,
   Quirk,
+  quirksFor,
 } from "./signature-file.js";
 
 /** MSS and window p0f's `p0f-sendsyn` probes use; echoed MSS prints as `*` in SYN+ACK sigs. */
 const SPECIAL_MSS = 1331;
-const MIN_TCP4 = 40;
-const MIN_TCP6 = 60;
 
 /** Outcome of matching one SYN or SYN+ACK, in the terms of p0f's log line. */
 export interface P0fMatch {
@@ -77,53 +76,9 @@ export interface P0fMatch {
   signature: P0fTcpSignature | undefined;
 }
 
-/** p0f's distance guess for an unmatched TTL. */
+/** p0f's distance guess for an unmatched TTL: up to the next of 32, 64, 128, 255. */
 export function guessDistance(ttl: number): number {
-  if (ttl <= 32) return 32 - ttl;
-  if (ttl <= 64) return 64 - ttl;
-  if (ttl <= 128) return 128 - ttl;
-  return 255 - ttl;
-}
-
-/** Result of p0f's detect_win_multi: multiplier (−1 when none) and whether it is of the MTU. */
-interface WinMulti {
-  multi: number;
-  mtu: boolean;
-}
-
-/** Sets `out` when `win` is a multiple of `div`; p0f returns the quotient as an s16. */
-function divides(win: number, div: number, mtu: boolean, out: WinMulti): boolean {
-  // p0f would divide by zero (and crash) for a SYN MSS of 12; that divisor is skipped instead.
-  if (div === 0 || win % div !== 0) return false;
-  out.multi = (Math.trunc(win / div) << 16) >> 16;
-  out.mtu = mtu;
-  return true;
-}
-
-/** p0f's window-multiple detection (its order of candidate divisors matters). */
-export function detectWindowMultiple(
-  p: P0fPacket,
-  synMss: number,
-  out: WinMulti = { multi: -1, mtu: false },
-): WinMulti {
-  out.multi = -1;
-  out.mtu = false;
-  const win = p.win;
-  const mss = p.mss;
-  if (win === 0 || mss < 100) return out;
-  const v6 = p.ipVersion === 6;
-  if (divides(win, mss, false, out)) return out;
-  if (p.ts1 !== 0 && divides(win, mss - 12, false, out)) return out;
-  if (divides(win, 1500 - MIN_TCP4, false, out)) return out;
-  if (divides(win, 1500 - MIN_TCP4 - 12, false, out)) return out;
-  if (v6 && (divides(win, 1500 - MIN_TCP6, false, out) || divides(win, 1500 - MIN_TCP6 - 12, false, out)))
-    return out;
-  if (divides(win, mss + MIN_TCP4, true, out)) return out;
-  if (divides(win, mss + p.totHdr, true, out)) return out;
-  if (v6 && divides(win, mss + MIN_TCP6, true, out)) return out;
-  if (divides(win, 1500, true, out)) return out;
-  if (synMss !== 0 && (divides(win, synMss, false, out) || divides(win, synMss - 12, false, out))) return out;
-  return out;
+  return initialTtl(ttl) - ttl;
 }
 
 function sameLayout(sig: P0fTcpSignature, p: P0fPacket): boolean {
@@ -149,10 +104,7 @@ function findMatch(bucket: readonly P0fTcpSignature[] | undefined, p: P0fPacket,
   for (const ref of bucket ?? NO_SIGNATURES) {
     if (!sameLayout(ref, p)) continue;
     let fuzzy = false;
-    let refQuirks = ref.quirks;
-    if (ref.ipVersion === ANY) {
-      refQuirks &= p.ipVersion === 4 ? ~Quirk.FLOW : ~(Quirk.DF | Quirk.NZ_ID | Quirk.ZERO_ID);
-    }
+    const refQuirks = quirksFor(ref, p.ipVersion);
     if (refQuirks !== p.quirks) {
       const deleted = (refQuirks ^ p.quirks) & refQuirks;
       const added = (refQuirks ^ p.quirks) & p.quirks;
@@ -201,14 +153,7 @@ function findMatch(bucket: readonly P0fTcpSignature[] | undefined, p: P0fPacket,
   return { sig: fmatch, fuzzy: fmatch !== undefined, dist };
 }
 
-const LAYOUT_NAMES: Record<number, string> = {
-  [OPT_NOP]: "nop",
-  [OPT_MSS]: "mss",
-  [OPT_WS]: "ws",
-  [OPT_SOK]: "sok",
-  [OPT_SACK]: "sack",
-  [OPT_TS]: "ts",
-};
+const LAYOUT_NAMES: Record<number, string> = Object.fromEntries(LAYOUT_TOKENS.map(([name, k]) => [k, name]));
 
 /** p0f's `raw_sig=` text for a packet (dump_sig in fp_tcp.c). */
 export function rawSignature(p: P0fPacket, synMss = 0): string {

@@ -9,6 +9,8 @@
  * Pure: text in, data out (reading the file is `load-database.ts`). Never throws.
  */
 
+import { detectWindowMultiple } from "./window-multiple.js";
+
 /** Don't-care value for numeric fields (`*`). */
 export const ANY = -1;
 
@@ -556,7 +558,7 @@ function parseMtu(value: string): number {
   return mtu;
 }
 
-const LAYOUT_TOKENS: ReadonlyArray<readonly [string, number]> = [
+export const LAYOUT_TOKENS: ReadonlyArray<readonly [string, number]> = [
   ["nop", OPT_NOP],
   ["mss", OPT_MSS],
   ["ws", OPT_WS],
@@ -565,25 +567,17 @@ const LAYOUT_TOKENS: ReadonlyArray<readonly [string, number]> = [
   ["ts", OPT_TS],
 ];
 
-const QUIRK_TOKENS: ReadonlyArray<readonly [string, number]> = [
-  ["df", Quirk.DF],
-  ["id+", Quirk.NZ_ID],
-  ["id-", Quirk.ZERO_ID],
-  ["ecn", Quirk.ECN],
-  ["0+", Quirk.NZ_MBZ],
-  ["flow", Quirk.FLOW],
-  ["seq-", Quirk.ZERO_SEQ],
-  ["ack+", Quirk.NZ_ACK],
-  ["ack-", Quirk.ZERO_ACK],
-  ["uptr+", Quirk.NZ_URG],
-  ["urgf+", Quirk.URG],
-  ["pushf+", Quirk.PUSH],
-  ["ts1-", Quirk.OPT_ZERO_TS1],
-  ["ts2+", Quirk.OPT_NZ_TS2],
-  ["opt+", Quirk.OPT_EOL_NZ],
-  ["exws", Quirk.OPT_EXWS],
-  ["bad", Quirk.OPT_BAD],
-];
+/** The quirk names read back (same order, so prefix matching sees them as p0f does). */
+const QUIRK_TOKENS: ReadonlyArray<readonly [string, number]> = QUIRK_NAMES.map(([q, name]) => [name, q]);
+
+/**
+ * A signature's quirks as compared with a packet (or signature) of `ipVersion`: a '*'
+ * signature drops the quirks the other IP version cannot have, as p0f does.
+ */
+export function quirksFor(sig: P0fTcpSignature, ipVersion: number): number {
+  if (sig.ipVersion !== ANY) return sig.quirks;
+  return sig.quirks & (ipVersion === 4 ? ~Quirk.FLOW : ~(Quirk.DF | Quirk.NZ_ID | Quirk.ZERO_ID));
+}
 
 const IPV4_ONLY_QUIRKS = Quirk.DF | Quirk.NZ_ID | Quirk.ZERO_ID | Quirk.NZ_MBZ;
 
@@ -857,12 +851,8 @@ function findDuplicate(
   for (const ref of bucket) {
     if (ref.label.generic) continue;
     if (!sameLayout(ref, sig)) continue;
-    let refQuirks = ref.quirks;
-    // p0f strips version-specific quirks from '*' signatures using the new signature's
-    // version; a '*' new signature counts as "not IPv4" there.
-    if (ref.ipVersion === ANY)
-      refQuirks &= sig.ipVersion === 4 ? ~Quirk.FLOW : ~(Quirk.DF | Quirk.NZ_ID | Quirk.ZERO_ID);
-    if (refQuirks !== sig.quirks) continue; // any quirk difference would be fuzzy at best
+    // A '*' new signature counts as "not IPv4" there, as in p0f.
+    if (quirksFor(ref, sig.ipVersion) !== sig.quirks) continue; // any quirk difference would be fuzzy at best
     if (ref.eolPad !== sig.eolPad || ref.ipOptLen !== sig.ipOptLen) continue;
     if (ref.badTtl) {
       if (ref.ttl < sig.ttl) continue;
@@ -880,7 +870,10 @@ function findDuplicate(
       if (ref.winType === "normal" && ref.win !== sig.win) continue;
       if (ref.winType === "mod" && sig.win % ref.win !== 0) continue;
       if (ref.winType === "mss" || ref.winType === "mtu") {
-        if (!sigWindowMultiple(sig, ref)) continue;
+        // The signature as a packet: no timestamp, no SYN MSS, header length 0.
+        const input = { ipVersion: sig.ipVersion, win: sig.win, mss: sig.mss, ts1: 0, totHdr: 0 };
+        const wm = detectWindowMultiple(input, 0);
+        if (wm.multi === -1 || (ref.winType === "mtu") !== wm.mtu || ref.win !== wm.multi) continue;
       }
     }
     return ref;
@@ -892,28 +885,6 @@ function sameLayout(a: P0fTcpSignature, b: P0fTcpSignature): boolean {
   if (a.layout.length !== b.layout.length) return false;
   for (let i = 0; i < a.layout.length; i++) if (a.layout[i] !== b.layout[i]) return false;
   return true;
-}
-
-/** Window multiple test of p0f's detect_win_multi for a signature-as-packet (no SYN MSS). */
-function sigWindowMultiple(sig: P0fTcpSignature, ref: P0fTcpSignature): boolean {
-  const win = sig.win;
-  const mss = sig.mss;
-  if (win === 0 || mss < 100) return false;
-  const divs: Array<[number, boolean]> = [
-    [mss, false],
-    [1500 - 40, false],
-    [1500 - 40 - 12, false],
-  ];
-  if (sig.ipVersion === 6) divs.push([1500 - 60, false], [1500 - 60 - 12, false]);
-  divs.push([mss + 40, true], [mss + 0, true]);
-  if (sig.ipVersion === 6) divs.push([mss + 60, true]);
-  divs.push([1500, true]);
-  for (const [div, mtu] of divs) {
-    if (div > 0 && win % div === 0) {
-      return (ref.winType === "mtu") === mtu && ref.win === ((win / div) << 16) >> 16;
-    }
-  }
-  return false;
 }
 
 /**
