@@ -36,6 +36,41 @@ let lastSecond = -1;
 let lastRecordTs = "";
 let lastSyslogPrefix = "";
 
+/** Both timestamp forms change once a second: formatted then, reused within it. */
+function refreshSecond(tsUs: number): void {
+  const sec = Math.floor(tsUs / 1_000_000);
+  if (sec === lastSecond) return;
+  lastSecond = sec;
+  lastRecordTs = formatRecordTimestamp(tsUs);
+  lastSyslogPrefix = formatRfc5424Timestamp(sec * 1_000_000).slice(0, 20); // YYYY-MM-DDTHH:MM:SS.
+}
+
+/** Header parts already found PLAIN and within their limits (decky names, event types). */
+const goodHeader = new Set<string>();
+const MAX_GOOD_HEADERS = 4096;
+
+/** A header token (decky, app name, event type) that needs no escaping nor truncation. */
+function headerOk(v: string, max: number): boolean {
+  if (v.length > max) return false;
+  if (goodHeader.has(v)) return true;
+  if (v === "" || !PLAIN.test(v) || v.includes(" ")) return false;
+  if (goodHeader.size >= MAX_GOOD_HEADERS) goodHeader.clear();
+  goodHeader.add(v);
+  return true;
+}
+
+function headersOk(o: Observation, appName: string): boolean {
+  return headerOk(o.decky, 255) && headerOk(appName, 48) && headerOk(o.eventType, 32);
+}
+
+/** A field name usable as it is in both forms. */
+function keyOk(k: string): boolean {
+  if (goodKeys.has(k)) return true;
+  if (!FIELD_KEY.test(k)) return false;
+  if (goodKeys.size < MAX_GOOD_KEYS) goodKeys.add(k);
+  return true;
+}
+
 /**
  * DECNET's JSON record of an observation as one line of text — byte for byte
  * `JSON.stringify(makeJsonRecord(...))` (tested), built in one pass: the common values
@@ -43,34 +78,13 @@ let lastSyslogPrefix = "";
  * pieces as the syslog line instead of escaping that line a second time.
  */
 export function observationToJsonLine(o: Observation, appName = SNIFFER_APP_NAME): string {
-  const sec = Math.floor(o.tsUs / 1_000_000);
-  if (sec !== lastSecond) {
-    lastSecond = sec;
-    lastRecordTs = formatRecordTimestamp(o.tsUs);
-    lastSyslogPrefix = formatRfc5424Timestamp(sec * 1_000_000).slice(0, 20); // YYYY-MM-DDTHH:MM:SS.
-  }
+  if (!headersOk(o, appName)) return observationToJsonLineSlow(o, appName);
+  refreshSecond(o.tsUs);
   const micros = String(Math.floor(o.tsUs) % 1_000_000).padStart(6, "0");
-  const headerSimple =
-    PLAIN.test(o.decky) &&
-    o.decky !== "" &&
-    o.decky.length <= 255 &&
-    !o.decky.includes(" ") &&
-    PLAIN.test(appName) &&
-    !appName.includes(" ") &&
-    appName !== "" &&
-    appName.length <= 48 &&
-    PLAIN.test(o.eventType) &&
-    !o.eventType.includes(" ") &&
-    o.eventType !== "" &&
-    o.eventType.length <= 32;
-  if (!headerSimple) return observationToJsonLineSlow(o, appName);
   let sdRaw = "";
   let fieldsJson = "";
   for (const k in o.fields) {
-    if (!goodKeys.has(k)) {
-      if (!FIELD_KEY.test(k)) return observationToJsonLineSlow(o, appName);
-      if (goodKeys.size < MAX_GOOD_KEYS) goodKeys.add(k);
-    }
+    if (!keyOk(k)) return observationToJsonLineSlow(o, appName);
     const v = o.fields[k];
     if (PLAIN.test(v)) {
       sdRaw += ` ${k}=\\"${v}\\"`;
@@ -136,19 +150,6 @@ function putKnownPlain(buf: Buffer, pos: number, s: string): number {
   return s.length >= NATIVE_COPY_MIN ? pos + latin1WriteAt(buf, s, pos) : putAscii(buf, pos, s);
 }
 
-/** Header parts already found PLAIN and within their limits (decky names, event types). */
-const goodHeader = new Set<string>();
-const MAX_GOOD_HEADERS = 4096;
-
-function headerOk(v: string, max: number): boolean {
-  if (v.length > max) return false;
-  if (goodHeader.has(v)) return true;
-  if (v === "" || !PLAIN.test(v) || v.includes(" ")) return false;
-  if (goodHeader.size >= MAX_GOOD_HEADERS) goodHeader.clear();
-  goodHeader.add(v);
-  return true;
-}
-
 /**
  * Writes `observationToJsonLine(o)` and a newline straight into the writer's buffer,
  * byte for byte the same line (tested), without building the line as a string: the
@@ -157,7 +158,7 @@ function headerOk(v: string, max: number): boolean {
  * through `observationToJsonLine` instead.
  */
 export function writeObservationLine(out: LineWriter, o: Observation, appName = SNIFFER_APP_NAME): void {
-  if (!(o.tsUs >= 0) || !headerOk(o.decky, 255) || !headerOk(appName, 48) || !headerOk(o.eventType, 32)) {
+  if (!(o.tsUs >= 0) || !headersOk(o, appName)) {
     out.write(observationToJsonLine(o, appName));
     return;
   }
@@ -171,12 +172,7 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     out.write(observationToJsonLine(o, appName));
     return;
   }
-  const sec = Math.floor(o.tsUs / 1_000_000);
-  if (sec !== lastSecond) {
-    lastSecond = sec;
-    lastRecordTs = formatRecordTimestamp(o.tsUs);
-    lastSyslogPrefix = formatRfc5424Timestamp(sec * 1_000_000).slice(0, 20);
-  }
+  refreshSecond(o.tsUs);
   const b = out.buffer;
   let p = putAscii(b, start, '{"timestamp":"');
   p = putAscii(b, p, lastRecordTs);
@@ -195,12 +191,9 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   p = putAscii(b, p, '","fields":{');
   let first = true;
   for (const k in fields) {
-    if (!goodKeys.has(k)) {
-      if (!FIELD_KEY.test(k)) {
-        out.write(observationToJsonLine(o, appName));
-        return;
-      }
-      if (goodKeys.size < MAX_GOOD_KEYS) goodKeys.add(k);
+    if (!keyOk(k)) {
+      out.write(observationToJsonLine(o, appName));
+      return;
     }
     if (!first) b[p++] = 0x2c; // ,
     first = false;
