@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { randomFillSync } from "node:crypto";
 
 /** Envelope schema version (DESIGN §5 "Bus envelope"). */
@@ -156,6 +157,16 @@ export function envelopeFromValue(topic: string, value: unknown, nowMs = Date.no
   }
   const event: BusEvent = { v: nv, id: nid, topic, type: ntype, ts: nts, payload: npayload };
   return { event, canonical };
+}
+
+/**
+ * The event of a received body (UTF-8 JSON), or undefined when it is not valid UTF-8 or
+ * not an envelope (the receiver counts it). The topic is the transport's. Never throws.
+ */
+export function envelopeFromBytes(topic: string, body: Uint8Array): BusEvent | undefined {
+  const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (!isUtf8(b)) return undefined;
+  return envelopeFromJson(topic, b.toString("utf8")).event;
 }
 
 /** `envelopeFromValue` over JSON text. Never throws. */

@@ -80,6 +80,8 @@ export function systemHealth(worker: string): string {
  * Never throws.
  */
 export function isValidTopic(t: string): boolean {
+  // Publishers repeat one topic: the last valid one is remembered (the check is pure).
+  if (t === lastValidTopic) return true;
   const n = t.length;
   if (n === 0 || n > MAX_TOPIC_LENGTH) return false;
   let tokenLen = 0;
@@ -91,8 +93,12 @@ export function isValidTopic(t: string): boolean {
     } else if (isTokenChar(c)) tokenLen++;
     else return false;
   }
-  return tokenLen > 0;
+  if (tokenLen === 0) return false;
+  lastValidTopic = t;
+  return true;
 }
+
+let lastValidTopic = "\u0000"; // never a valid topic
 
 /**
  * True when `p` is a valid subscription pattern: tokens as in a topic, or `*` alone, or `>` alone

@@ -1,5 +1,5 @@
-import { isUtf8 } from "node:buffer";
 import type { NatsConnection, Subscription as NatsSubscription } from "nats";
+import { backoffMs, jittered } from "../backoff.js";
 import {
   type Bus,
   BusClosedError,
@@ -13,7 +13,7 @@ import {
   type Subscription,
 } from "../bus.js";
 import { BusCounters } from "../bus-counters.js";
-import { envelopeFromJson, envelopeToJson, type JsonObject, makeEnvelope } from "../envelope.js";
+import { envelopeFromBytes, envelopeToJson, type JsonObject, makeEnvelope } from "../envelope.js";
 import { MAX_BODY_BYTES } from "../frame.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
 
@@ -111,8 +111,7 @@ export class NatsBus implements Bus {
         // exponential (×1.5 per attempt) without counting attempts.
         reconnectDelayHandler: () => {
           const outage = this.downSinceMs > 0 ? Date.now() - this.downSinceMs : 0;
-          const base = Math.min(maxMs, Math.max(initialMs, outage / 2));
-          return Math.round(base * (0.8 + Math.random() * 0.4));
+          return jittered(Math.min(maxMs, Math.max(initialMs, outage / 2)));
         },
       });
     } catch (err) {
@@ -160,19 +159,13 @@ export class NatsBus implements Bus {
           this.warnLimiter.warn("sub_error", `subscription ${sub.pattern}: ${err.message}`);
           return;
         }
-        const data = msg.data;
-        const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-        if (!isUtf8(view)) {
-          this.counters.inc("malformed_event");
-          return;
-        }
-        const parsed = envelopeFromJson(msg.subject, view.toString("utf8"));
-        if (parsed.event === undefined) {
+        const ev = envelopeFromBytes(msg.subject, msg.data);
+        if (ev === undefined) {
           this.counters.inc("malformed_event");
           return;
         }
         this.counters.received++;
-        if (!sub.deliver(parsed.event)) this.counters.inc("dropped_queue_full");
+        if (!sub.deliver(ev)) this.counters.inc("dropped_queue_full");
       },
     });
   }
@@ -246,7 +239,7 @@ export class NatsBus implements Bus {
       this.warnLimiter.warn("sub_connect", `${errText(err)}; retrying`);
       const initialMs = this.opts.reconnect?.initialMs ?? 100;
       const maxMs = this.opts.reconnect?.maxMs ?? 5000;
-      const delay = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 20)) * (0.8 + Math.random() * 0.4);
+      const delay = backoffMs(attempt, initialMs, maxMs);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         this.connectInBackground(attempt + 1);

@@ -1,6 +1,6 @@
-import { isUtf8 } from "node:buffer";
 import net from "node:net";
 import { latin1WriteAt, utf8WriteAt } from "../../util/buffer-write.js";
+import { backoffMs } from "../backoff.js";
 import {
   type Bus,
   BusClosedError,
@@ -16,9 +16,8 @@ import {
 import { BusCounters } from "../bus-counters.js";
 import {
   type BusEvent,
-  envelopeFromJson,
+  envelopeFromBytes,
   envelopeToJson,
-  isJsonObject,
   type JsonObject,
   makeEnvelope,
 } from "../envelope.js";
@@ -83,8 +82,6 @@ export class UnixBusClient implements Bus {
   private readonly warnLimiter: WarnLimiter;
 
   private state: State = "idle";
-  /** The last topic found valid (publishers repeat topics). */
-  private lastTopic = "";
   private socket: net.Socket | undefined;
   private connecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -204,8 +201,7 @@ export class UnixBusClient implements Bus {
 
   private scheduleRetry(): void {
     if (this.state !== "down" || this.retryTimer !== undefined) return;
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.attempt, 20));
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = backoffMs(this.attempt, this.initialMs, this.maxMs);
     this.attempt++;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -233,16 +229,9 @@ export class UnixBusClient implements Bus {
         this.deliver(makeEnvelope(arg, {}, ""));
         return true;
       }
-      if (!isUtf8(body)) {
-        this.counters.inc("malformed_event");
-        return true;
-      }
-      const parsed = envelopeFromJson(arg, body.toString("utf8"));
-      if (parsed.event === undefined) {
-        this.counters.inc("malformed_event");
-        return true;
-      }
-      this.deliver(parsed.event);
+      const ev = envelopeFromBytes(arg, body);
+      if (ev === undefined) this.counters.inc("malformed_event");
+      else this.deliver(ev);
       return true;
     }
     if (verb === "BYE") {
@@ -263,10 +252,7 @@ export class UnixBusClient implements Bus {
 
   async publish(topic: string, payload: JsonObject, type = ""): Promise<void> {
     if (this.state === "closed") throw new BusClosedError();
-    if (topic !== this.lastTopic || !isJsonObject(payload) || typeof type !== "string") {
-      checkPublish(topic, payload, type);
-      this.lastTopic = topic;
-    }
+    checkPublish(topic, payload, type);
     const ev = makeEnvelope(topic, payload, type);
     let json: string;
     try {

@@ -87,8 +87,6 @@ type Fault =
 /** One accepted connection. */
 class Conn {
   name = "";
-  /** The last PUB topic found valid (publishers repeat topics; saves re-checking each one). */
-  lastTopic = "";
   /** Bounded by maxPatternsPerConnection. */
   patterns: string[] = [];
   /** Frames waiting for the socket; allocated on first use, bounded (events and bytes). */
@@ -392,11 +390,8 @@ export class UnixBusServer {
   }
 
   private onPub(conn: Conn, topic: string, body: Buffer): boolean {
-    if (topic !== conn.lastTopic) {
-      if (topic === "") return this.reject(conn, "missing_arg");
-      if (!isValidTopic(topic)) return this.reject(conn, "bad_topic");
-      conn.lastTopic = topic;
-    }
+    if (topic === "") return this.reject(conn, "missing_arg");
+    if (!isValidTopic(topic)) return this.reject(conn, "bad_topic");
     let ev: BusEvent | undefined;
     let out: Buffer;
     if (body.length === 0) {
