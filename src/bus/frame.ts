@@ -93,11 +93,6 @@ export type FrameFault =
  */
 export type FrameHandler = (verb: Verb, arg: string, body: Buffer) => boolean;
 
-export interface FrameLimits {
-  maxHeaderBytes?: number;
-  maxBodyBytes?: number;
-}
-
 const S_HEADER = 0;
 const S_LENGTH = 1;
 const S_BODY = 2;
@@ -109,10 +104,8 @@ export class FrameDecoder {
   /** True once the handler returned false. */
   stopped = false;
 
-  private readonly maxHeader: number;
-  private readonly maxBody: number;
   private state = S_HEADER;
-  // Partial header (allocated on first straddle; at most maxHeader bytes).
+  // Partial header (allocated on first straddle; at most MAX_HEADER_BYTES bytes).
   private hbuf: Buffer | undefined;
   private hlen = 0;
   // Partial length field.
@@ -127,13 +120,7 @@ export class FrameDecoder {
   private acc: Buffer | undefined;
   private got = 0;
 
-  constructor(
-    private readonly onFrame: FrameHandler,
-    limits: FrameLimits = {},
-  ) {
-    this.maxHeader = limits.maxHeaderBytes ?? MAX_HEADER_BYTES;
-    this.maxBody = limits.maxBodyBytes ?? MAX_BODY_BYTES;
-  }
+  constructor(private readonly onFrame: FrameHandler) {}
 
   /** True between frames (nothing partial held): an EOF here is a clean end. */
   get atBoundary(): boolean {
@@ -155,16 +142,16 @@ export class FrameDecoder {
         const nl = chunk.indexOf(LF, off);
         if (nl === -1) {
           // No LF yet: keep what we have unless the line already fills the limit (the LF
-          // would then be byte maxHeader + 1).
+          // would then be byte MAX_HEADER_BYTES + 1).
           const n = end - off;
-          if (this.hlen + n >= this.maxHeader) return this.fail("header_too_long");
-          if (this.hbuf === undefined) this.hbuf = Buffer.allocUnsafe(this.maxHeader);
+          if (this.hlen + n >= MAX_HEADER_BYTES) return this.fail("header_too_long");
+          if (this.hbuf === undefined) this.hbuf = Buffer.allocUnsafe(MAX_HEADER_BYTES);
           chunk.copy(this.hbuf, this.hlen, off, end);
           this.hlen += n;
           return true;
         }
         const n = nl + 1 - off;
-        if (this.hlen + n > this.maxHeader) return this.fail("header_too_long");
+        if (this.hlen + n > MAX_HEADER_BYTES) return this.fail("header_too_long");
         if (this.hlen === 0) {
           if (!this.parseHeader(chunk, off, nl)) return false;
         } else {
@@ -187,7 +174,7 @@ export class FrameDecoder {
           this.llen = 0;
           len = this.lbuf.readUInt32BE(0);
         }
-        if (len > this.maxBody) return this.fail("body_too_long");
+        if (len > MAX_BODY_BYTES) return this.fail("body_too_long");
         if (len === 0) {
           this.state = S_HEADER;
           if (!this.emit(EMPTY)) return false;

@@ -40,11 +40,6 @@ export class DropOldestRing<T> {
     return item;
   }
 
-  /** The oldest item without removing it. */
-  peek(): T | undefined {
-    return this.len === 0 ? undefined : this.items[this.head];
-  }
-
   clear(): void {
     this.items.length = 0;
     this.head = 0;

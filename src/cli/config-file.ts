@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isJsonObject } from "../bus/envelope.js";
 import type { BusFileConfig } from "../bus/select.js";
 
 /**
@@ -32,10 +33,6 @@ function onlyKeys(path: string, where: string, o: Record<string, unknown>, keys:
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 export function loadConfigFile(path: string): SensorConfig {
   let text: string;
   try {
@@ -49,12 +46,12 @@ export function loadConfigFile(path: string): SensorConfig {
   } catch (err) {
     fail(path, `not valid JSON: ${(err as Error).message}`);
   }
-  if (!isObject(doc)) fail(path, "must hold a JSON object");
+  if (!isJsonObject(doc)) fail(path, "must hold a JSON object");
   onlyKeys(path, "", doc, ["bus"]);
   const out: SensorConfig = {};
   if (doc.bus !== undefined) {
     const b = doc.bus;
-    if (!isObject(b)) fail(path, "bus must be an object");
+    if (!isJsonObject(b)) fail(path, "bus must be an object");
     onlyKeys(path, "bus.", b, ["enabled", "type", "socket", "nats"]);
     const bus: BusFileConfig = {};
     if (b.enabled !== undefined) {
@@ -65,7 +62,7 @@ export function loadConfigFile(path: string): SensorConfig {
     bus.socket = optString(path, "bus.socket", b.socket);
     if (b.nats !== undefined) {
       const n = b.nats;
-      if (!isObject(n)) fail(path, "bus.nats must be an object");
+      if (!isJsonObject(n)) fail(path, "bus.nats must be an object");
       onlyKeys(path, "bus.nats.", n, ["url", "user", "pass", "token"]);
       bus.nats = {
         url: optString(path, "bus.nats.url", n.url),

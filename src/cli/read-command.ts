@@ -26,13 +26,10 @@ interface ReadOptions {
   analyzers: string;
 }
 
-function positiveInt(name: string, v: string, allowZero = false): number {
+function positiveInt(name: string, v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || (!allowZero && n === 0)) {
-    throw new Error(
-      `${name} expects a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(v)}`,
-    );
-  }
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${name} expects a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }
 

@@ -6,8 +6,6 @@
 export class BoundedCache<V> {
   private readonly map = new Map<string, V>();
   private keyChars = 0;
-  hits = 0;
-  misses = 0;
 
   constructor(
     private readonly maxEntries: number,
@@ -18,16 +16,12 @@ export class BoundedCache<V> {
     return this.map.size;
   }
 
+  /**
+   * First-in first-out eviction: a hit does not refresh recency (delete + set on every
+   * hit would cost more than the rare re-computation of an evicted entry).
+   */
   get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    // First-in first-out eviction: refreshing recency on every hit (delete + set)
-    // costs more than the rare re-computation of an evicted entry.
-    this.hits++;
-    return v;
+    return this.map.get(key);
   }
 
   set(key: string, value: V): void {

@@ -95,7 +95,6 @@ class Conn {
   dirty = false;
   blocked = false;
   closed = false;
-  dropped = 0;
   readonly decoder: FrameDecoder;
 
   constructor(
@@ -461,7 +460,6 @@ export class UnixBusServer {
   }
 
   private dropFor(c: Conn): void {
-    c.dropped++;
     this.counters.inc("dropped_queue_full");
     this.warnLimiter.warn("drop", `subscriber ${c.label()} is not reading: dropped its oldest events`);
   }
