@@ -16,6 +16,8 @@
  * only when a header, length or body straddles reads.
  */
 
+import { latin1WriteAt } from "../util/buffer-write.js";
+
 export const MAX_HEADER_BYTES = 4096;
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -66,16 +68,25 @@ export function encodeFrame(verb: Verb, arg = "", body?: string | Uint8Array): B
     throw new FrameError(`body of ${bodyBytes.length} bytes exceeds ${MAX_BODY_BYTES}`);
   }
   const out = Buffer.allocUnsafe(hl + 4 + bodyBytes.length);
-  let o = out.write(verb, 0, "latin1");
-  if (arg.length > 0) {
-    out[o++] = SPACE;
-    o += out.write(arg, o, "latin1");
-  }
-  out[o++] = LF;
+  const o = writeHeaderLine(out, 0, verb, arg);
   out.writeUInt32BE(bodyBytes.length, o);
-  o += 4;
-  out.set(bodyBytes, o);
+  out.set(bodyBytes, o + 4);
   return out;
+}
+
+/**
+ * Writes the header line `VERB[ arg]\n` at `off` (room for `headerLength(verb, arg)` bytes;
+ * `arg` already known to be printable ASCII) and returns the offset after it, where the
+ * 4-byte body length goes. Shared by every encoder of frames.
+ */
+export function writeHeaderLine(buf: Buffer, off: number, verb: Verb, arg: string): number {
+  let o = off + latin1WriteAt(buf, verb, off);
+  if (arg.length > 0) {
+    buf[o++] = SPACE;
+    o += latin1WriteAt(buf, arg, o);
+  }
+  buf[o++] = LF;
+  return o;
 }
 
 /** Why the decoder gave up on a stream. After a fault the stream is unusable (close it). */

@@ -1,5 +1,5 @@
 import net from "node:net";
-import { latin1WriteAt, utf8WriteAt } from "../../util/buffer-write.js";
+import { utf8WriteAt } from "../../util/buffer-write.js";
 import { backoffMs } from "../backoff.js";
 import {
   type Bus,
@@ -21,7 +21,14 @@ import {
   type JsonObject,
   makeEnvelope,
 } from "../envelope.js";
-import { encodeFrame, FrameDecoder, MAX_BODY_BYTES, type Verb } from "../frame.js";
+import {
+  encodeFrame,
+  FrameDecoder,
+  headerLength,
+  MAX_BODY_BYTES,
+  type Verb,
+  writeHeaderLine,
+} from "../frame.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
 import { topicMatches } from "../match.js";
 import { DropOldestRing } from "../ring.js";
@@ -306,7 +313,7 @@ export class UnixBusClient implements Bus {
 
   /** Encodes `PUB <topic>\n` + length + body into the write batch. */
   private append(topic: string, json: string): void {
-    const hl = 4 + topic.length + 1;
+    const hl = headerLength("PUB", topic);
     const worst = hl + 4 + json.length * 3;
     if (worst > this.slab.length - this.used) {
       this.flush();
@@ -318,7 +325,7 @@ export class UnixBusClient implements Bus {
     }
     const b = this.slab;
     const o = this.used;
-    latin1WriteAt(b, `PUB ${topic}\n`, o);
+    writeHeaderLine(b, o, "PUB", topic);
     const n = utf8WriteAt(b, json, o + hl + 4);
     b.writeUInt32BE(n, o + hl);
     this.used = o + hl + 4 + n;

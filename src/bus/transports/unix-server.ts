@@ -24,7 +24,14 @@ import {
   makeEnvelope,
 } from "../envelope.js";
 import { isCanonicalEnvelope } from "../envelope-scan.js";
-import { encodeFrame, FrameDecoder, MAX_BODY_BYTES, type Verb } from "../frame.js";
+import {
+  encodeFrame,
+  FrameDecoder,
+  headerLength,
+  MAX_BODY_BYTES,
+  type Verb,
+  writeHeaderLine,
+} from "../frame.js";
 import { BUS_HEALTH_INTERVAL_MS, busHealthPayload, type Heartbeat, startHeartbeat } from "../health.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
 import { matchesAny, topicMatches } from "../match.js";
@@ -508,26 +515,12 @@ export class UnixBusServer {
   };
 }
 
-/** Encoded `EVT <topic>\n` lines of recent topics; cleared when it reaches 256 entries. */
-const evtHeaders = new Map<string, Buffer>();
-
 /** `EVT <topic>\n` + length + body, in one buffer shared by all receivers. */
 function evtFrame(topic: string, body: Buffer): Buffer {
-  let header = evtHeaders.get(topic);
-  if (header === undefined) {
-    if (evtHeaders.size >= 256) evtHeaders.clear();
-    header = Buffer.from(`EVT ${topic}\n`, "latin1");
-    evtHeaders.set(topic, header);
-  }
-  const hl = header.length;
-  const n = body.length;
-  const out = Buffer.allocUnsafe(hl + 4 + n);
-  out.set(header, 0);
-  out[hl] = n >>> 24;
-  out[hl + 1] = (n >>> 16) & 0xff;
-  out[hl + 2] = (n >>> 8) & 0xff;
-  out[hl + 3] = n & 0xff;
-  out.set(body, hl + 4);
+  const out = Buffer.allocUnsafe(headerLength("EVT", topic) + 4 + body.length);
+  const o = writeHeaderLine(out, 0, "EVT", topic);
+  out.writeUInt32BE(body.length, o);
+  out.set(body, o + 4);
   return out;
 }
 
