@@ -1,5 +1,6 @@
 import type { Counters } from "../util/counters.js";
-import { type BusEvent, isJsonObject, type JsonObject } from "./envelope.js";
+import { type BusEvent, envelopeToJson, isJsonObject, type JsonObject } from "./envelope.js";
+import { MAX_BODY_BYTES } from "./frame.js";
 import { type BusLog, stderrLog, WarnLimiter } from "./log.js";
 import { DropOldestRing } from "./ring.js";
 import { isValidPattern, isValidTopic, TopicError } from "./topics.js";
@@ -67,6 +68,25 @@ export function checkPublish(topic: string, payload: unknown, type: unknown): vo
   }
   if (!isJsonObject(payload)) throw new BusPayloadError("payload must be a JSON object");
   if (typeof type !== "string") throw new BusPayloadError("type must be a string");
+}
+
+/**
+ * The wire JSON of an event being published. Throws BusPayloadError when the payload cannot
+ * be serialised or the body would exceed the protocol's 1 MiB.
+ */
+export function wireJson(ev: BusEvent): string {
+  let json: string;
+  try {
+    json = envelopeToJson(ev);
+  } catch (err) {
+    throw new BusPayloadError(`payload is not serialisable: ${errText(err)}`);
+  }
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only long bodies need counting.
+  if (json.length * 3 > MAX_BODY_BYTES) {
+    const n = Buffer.byteLength(json, "utf8");
+    if (n > MAX_BODY_BYTES) throw new BusPayloadError(`event body of ${n} bytes exceeds ${MAX_BODY_BYTES}`);
+  }
+  return json;
 }
 
 /** Throws TopicError unless `pattern` is a valid subscription pattern. */

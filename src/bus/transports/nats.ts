@@ -3,7 +3,6 @@ import { backoffMs, jittered } from "../backoff.js";
 import {
   type Bus,
   BusClosedError,
-  BusPayloadError,
   checkPattern,
   checkPublish,
   DEFAULT_SUBSCRIPTION_QUEUE,
@@ -11,10 +10,10 @@ import {
   QueueSubscription,
   type SubscribeOptions,
   type Subscription,
+  wireJson,
 } from "../bus.js";
 import { BusCounters } from "../bus-counters.js";
-import { envelopeFromBytes, envelopeToJson, type JsonObject, makeEnvelope } from "../envelope.js";
-import { MAX_BODY_BYTES } from "../frame.js";
+import { envelopeFromBytes, type JsonObject, makeEnvelope } from "../envelope.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
 
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
@@ -173,16 +172,7 @@ export class NatsBus implements Bus {
   async publish(topic: string, payload: JsonObject, type = ""): Promise<void> {
     if (this.closing !== undefined) throw new BusClosedError();
     checkPublish(topic, payload, type);
-    let json: string;
-    try {
-      json = envelopeToJson(makeEnvelope(topic, payload, type));
-    } catch (err) {
-      throw new BusPayloadError(`payload is not serialisable: ${errText(err)}`);
-    }
-    const data = Buffer.from(json, "utf8");
-    if (data.length > MAX_BODY_BYTES) {
-      throw new BusPayloadError(`event body of ${data.length} bytes exceeds ${MAX_BODY_BYTES}`);
-    }
+    const data = Buffer.from(wireJson(makeEnvelope(topic, payload, type)), "utf8");
     if (this.nc === undefined) {
       try {
         await this.connect();

@@ -4,7 +4,6 @@ import { backoffMs } from "../backoff.js";
 import {
   type Bus,
   BusClosedError,
-  BusPayloadError,
   checkPattern,
   checkPublish,
   DEFAULT_SUBSCRIPTION_QUEUE,
@@ -12,23 +11,11 @@ import {
   QueueSubscription,
   type SubscribeOptions,
   type Subscription,
+  wireJson,
 } from "../bus.js";
 import { BusCounters } from "../bus-counters.js";
-import {
-  type BusEvent,
-  envelopeFromBytes,
-  envelopeToJson,
-  type JsonObject,
-  makeEnvelope,
-} from "../envelope.js";
-import {
-  encodeFrame,
-  FrameDecoder,
-  headerLength,
-  MAX_BODY_BYTES,
-  type Verb,
-  writeHeaderLine,
-} from "../frame.js";
+import { type BusEvent, envelopeFromBytes, type JsonObject, makeEnvelope } from "../envelope.js";
+import { encodeFrame, FrameDecoder, headerLength, type Verb, writeHeaderLine } from "../frame.js";
 import { type BusLog, stderrLog, WarnLimiter } from "../log.js";
 import { topicMatches } from "../match.js";
 import { DropOldestRing } from "../ring.js";
@@ -261,13 +248,7 @@ export class UnixBusClient implements Bus {
     if (this.state === "closed") throw new BusClosedError();
     checkPublish(topic, payload, type);
     const ev = makeEnvelope(topic, payload, type);
-    let json: string;
-    try {
-      json = envelopeToJson(ev);
-    } catch (err) {
-      throw new BusPayloadError(`payload is not serialisable: ${errText(err)}`);
-    }
-    if (json.length * 3 > MAX_BODY_BYTES) checkBodySize(json);
+    const json = wireJson(ev);
     if (this.subs.size > 0) this.deliver(ev, false);
     if (this.state === "idle" || this.state === "connecting") {
       try {
@@ -444,11 +425,6 @@ export class UnixBusClient implements Bus {
     this.socket = undefined;
     this.releaseDrain();
   }
-}
-
-function checkBodySize(json: string): void {
-  const n = Buffer.byteLength(json, "utf8");
-  if (n > MAX_BODY_BYTES) throw new BusPayloadError(`event body of ${n} bytes exceeds ${MAX_BODY_BYTES}`);
 }
 
 /** HELLO args must be printable ASCII without edge spaces. */

@@ -13,6 +13,7 @@ import {
   QueueSubscription,
   type SubscribeOptions,
   type Subscription,
+  wireJson,
 } from "../bus.js";
 import { BusCounters } from "../bus-counters.js";
 import {
@@ -274,8 +275,7 @@ export class UnixBusServer {
     if (this.closing !== undefined) throw new BusClosedError();
     checkPublish(topic, payload, type);
     const ev = makeEnvelope(topic, payload, type);
-    const body = Buffer.from(envelopeToJson(ev), "utf8");
-    if (body.length > MAX_BODY_BYTES) throw new Error(`event body exceeds ${MAX_BODY_BYTES} bytes`);
+    const body = Buffer.from(wireJson(ev), "utf8");
     this.fanout(topic, ev, body, undefined);
     this.scheduleFlush();
   }
