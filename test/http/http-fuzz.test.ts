@@ -13,6 +13,7 @@ import { ja4h } from "../../src/fingerprint/http/ja4h.js";
 import type { HttpRequest } from "../../src/fingerprint/http/request.js";
 import { Counters } from "../../src/util/counters.js";
 import { feed } from "../helpers/feed.js";
+import { mutated } from "../helpers/mutate.js";
 
 const HTTP1_SAMPLES = [
   "GET /index.html HTTP/1.1\r\nHost: decky\r\nUser-Agent: Mozilla/5.0\r\nAccept-Language: en-US,en;q=0.9\r\nCookie: a=1; b=2\r\nReferer: http://x/\r\n\r\n",
@@ -38,23 +39,6 @@ const HPACK_SAMPLE = Buffer.from(
   "828684418cf1e3c2e5f23a6ba0ab90f4ff828684be5886a8eb10649cbf828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf",
   "hex",
 );
-
-function mutated(base: Buffer): fc.Arbitrary<Buffer> {
-  const edit = fc.tuple(fc.constantFrom("flip", "insert", "delete", "byte", "cut"), fc.nat(), fc.nat());
-  return fc.array(edit, { minLength: 1, maxLength: 6 }).map((edits) => {
-    let b = Buffer.from(base);
-    for (const [kind, at, v] of edits) {
-      const i = b.length === 0 ? 0 : at % b.length;
-      if (kind === "flip") b[i] ^= 1 << (v % 8);
-      else if (kind === "insert")
-        b = Buffer.concat([b.subarray(0, i), Buffer.from([v & 0xff]), b.subarray(i)]);
-      else if (kind === "delete") b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
-      else if (kind === "byte") b[i] = v & 0xff;
-      else b = b.subarray(0, i);
-    }
-    return b;
-  });
-}
 
 const pieces = fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 10 });
 

@@ -11,6 +11,7 @@ import { parseKexinit } from "../../src/fingerprint/ssh/kexinit.js";
 import { MAX_PACKET, SshStreamReader } from "../../src/fingerprint/ssh/ssh-stream.js";
 import { Counters } from "../../src/util/counters.js";
 import { feed } from "../helpers/feed.js";
+import { mutated } from "../helpers/mutate.js";
 import { kexinitPacket, ssh1Packet, sshPacket, sshString } from "./pcap-writer.js";
 
 const LISTS = [
@@ -54,24 +55,6 @@ const KEXINIT_PAYLOAD = (() => {
   const p = kexinitPacket(LISTS);
   return p.subarray(5, 4 + p.readUInt32BE(0) - p[4]);
 })();
-
-/** A mutated copy of `base`: byte flips, inserts, deletes, 32-bit overwrites, truncation. */
-function mutated(base: Buffer): fc.Arbitrary<Buffer> {
-  const edit = fc.tuple(fc.constantFrom("flip", "insert", "delete", "u32", "cut"), fc.nat(), fc.nat());
-  return fc.array(edit, { minLength: 1, maxLength: 6 }).map((edits) => {
-    let b = Buffer.from(base);
-    for (const [kind, at, v] of edits) {
-      const i = b.length === 0 ? 0 : at % b.length;
-      if (kind === "flip") b[i] ^= 1 << (v % 8);
-      else if (kind === "insert")
-        b = Buffer.concat([b.subarray(0, i), Buffer.from([v & 0xff]), b.subarray(i)]);
-      else if (kind === "delete") b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
-      else if (kind === "u32" && i + 4 <= b.length) b.writeUInt32BE(v >>> 0, i);
-      else if (kind === "cut") b = b.subarray(0, i);
-    }
-    return b;
-  });
-}
 
 const anyStream = fc.oneof(
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 700 }).map((a) => Buffer.from(a)) },
