@@ -42,3 +42,15 @@ export function md5Hex(s: string): string {
   }
   return h;
 }
+
+/**
+ * The same digests without the memo, for inputs that rarely repeat (a ClientHello list in
+ * a shuffled order): looking those up would only cost a string hash and evict useful entries.
+ */
+export function hash12Once(s: string): string {
+  return s.length === 0 ? "000000000000" : hexDigest("sha256", s, "hex").slice(0, 12);
+}
+
+export function md5HexOnce(s: string): string {
+  return hexDigest("md5", s, "hex");
+}

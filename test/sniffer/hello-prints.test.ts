@@ -12,7 +12,11 @@ import { ja4 } from "../../src/fingerprint/tls/ja4.js";
 import { ja4s } from "../../src/fingerprint/tls/ja4s.js";
 import { parseServerHello } from "../../src/fingerprint/tls/server-hello.js";
 import { alpnText, decimalList, hexList, tlsVersionName } from "../../src/sniffer/analyzers/decnet-fields.js";
-import { clientHelloPrints, serverHelloPrints } from "../../src/sniffer/analyzers/hello-prints.js";
+import {
+  clientHelloPrints,
+  collideHelloHashesForTesting,
+  serverHelloPrints,
+} from "../../src/sniffer/analyzers/hello-prints.js";
 import {
   alpnExt,
   clientHelloBody,
@@ -47,67 +51,163 @@ const clientHello = fc.record({
   extensions: fc.option(fc.array(extension, { maxLength: 6 }), { nil: undefined }),
 });
 
+function checkClientHellos(seed: number, numRuns: number): void {
+  let hits = 0;
+  const seen = new Set<string>();
+  fc.assert(
+    fc.property(clientHello, fc.constantFrom<"t" | "q">("t", "q"), (spec, transport) => {
+      const ch = parseClientHello(clientHelloBody(spec));
+      if (ch === undefined) return;
+      const p = clientHelloPrints(ch, transport);
+      const fresh3 = ja3(ch);
+      const fresh4 = ja4(ch, transport);
+      if (seen.has(fresh4.ja4_ro + fresh3.ja3_full)) hits++;
+      seen.add(fresh4.ja4_ro + fresh3.ja3_full);
+      assert.deepEqual(p.ja3, fresh3);
+      assert.deepEqual(p.ja4, fresh4);
+      assert.equal(p.tlsVersion, tlsVersionName(ch.legacyVersion));
+      assert.equal(p.alpn, alpnText(ch.alpn));
+      assert.equal(p.rawCiphers, decimalList(ch.cipherSuites));
+      assert.equal(p.rawExtensions, decimalList(ch.extensionTypes));
+      assert.equal(
+        p.supportedVersions,
+        ch.supportedVersions === undefined ? undefined : hexList(ch.supportedVersions),
+      );
+      assert.equal(
+        p.signatureAlgorithms,
+        ch.signatureAlgorithms === undefined ? undefined : hexList(ch.signatureAlgorithms),
+      );
+    }),
+    { seed, numRuns },
+  );
+  // Structures must repeat, or no cache hit was ever checked.
+  assert.ok(hits > numRuns / 30, `only ${hits} repeated structures`);
+}
+
+function checkServerHellos(seed: number, numRuns: number): void {
+  const serverHello = fc.record({
+    version: fc.constantFrom(0x0301, 0x0303),
+    cipher: fc.constantFrom(0x1301, 0xc02b, 0x002f),
+    extensions: fc.option(
+      fc.array(
+        fc.oneof(
+          fc.constantFrom(0x0303, 0x0304, 0x7f1c).map((v) => ext(0x002b, u16(v))),
+          fc.constant(ext(0x002b)), // malformed selection: no version
+          fc.constantFrom("h2", "http/1.1").map((n) => alpnExt([n])),
+          fc.constantFrom(0x0017, 0xff01, 0x0000).map((t) => ext(t)),
+        ),
+        { maxLength: 4 },
+      ),
+      { nil: undefined },
+    ),
+  });
+  fc.assert(
+    fc.property(serverHello, fc.constantFrom<"t" | "q">("t", "q"), (spec, transport) => {
+      const sh = parseServerHello(serverHelloBody(spec));
+      if (sh === undefined) return;
+      const p = serverHelloPrints(sh, transport);
+      assert.deepEqual(p.ja3s, ja3s(sh));
+      assert.deepEqual(p.ja4s, ja4s(sh, transport));
+      assert.equal(p.tlsVersion, tlsVersionName(sh.selectedVersion ?? sh.legacyVersion));
+    }),
+    { seed, numRuns },
+  );
+}
+
 describe("hello prints cache", () => {
   test("ClientHello: cached prints equal a fresh computation (30,000 hellos, TLS and QUIC)", () => {
-    let hits = 0;
-    const seen = new Set<string>();
-    fc.assert(
-      fc.property(clientHello, fc.constantFrom<"t" | "q">("t", "q"), (spec, transport) => {
-        const ch = parseClientHello(clientHelloBody(spec));
-        if (ch === undefined) return;
-        const p = clientHelloPrints(ch, transport);
-        const fresh3 = ja3(ch);
-        const fresh4 = ja4(ch, transport);
-        if (seen.has(fresh4.ja4_ro + fresh3.ja3_full)) hits++;
-        seen.add(fresh4.ja4_ro + fresh3.ja3_full);
-        assert.deepEqual(p.ja3, fresh3);
-        assert.deepEqual(p.ja4, fresh4);
-        assert.equal(p.tlsVersion, tlsVersionName(ch.legacyVersion));
-        assert.equal(p.alpn, alpnText(ch.alpn));
-        assert.equal(p.rawCiphers, decimalList(ch.cipherSuites));
-        assert.equal(p.rawExtensions, decimalList(ch.extensionTypes));
-        assert.equal(
-          p.supportedVersions,
-          ch.supportedVersions === undefined ? undefined : hexList(ch.supportedVersions),
-        );
-        assert.equal(
-          p.signatureAlgorithms,
-          ch.signatureAlgorithms === undefined ? undefined : hexList(ch.signatureAlgorithms),
-        );
-      }),
-      { seed: 0xc4e11, numRuns: 30_000 },
-    );
-    // Structures must repeat, or no cache hit was ever checked.
-    assert.ok(hits > 1000, `only ${hits} repeated structures`);
+    checkClientHellos(0xc4e11, 30_000);
   });
 
   test("ServerHello: cached prints equal a fresh computation (20,000 hellos)", () => {
-    const serverHello = fc.record({
-      version: fc.constantFrom(0x0301, 0x0303),
-      cipher: fc.constantFrom(0x1301, 0xc02b, 0x002f),
-      extensions: fc.option(
-        fc.array(
-          fc.oneof(
-            fc.constantFrom(0x0303, 0x0304, 0x7f1c).map((v) => ext(0x002b, u16(v))),
-            fc.constant(ext(0x002b)), // malformed selection: no version
-            fc.constantFrom("h2", "http/1.1").map((n) => alpnExt([n])),
-            fc.constantFrom(0x0017, 0xff01, 0x0000).map((t) => ext(t)),
-          ),
-          { maxLength: 4 },
-        ),
-        { nil: undefined },
-      ),
+    checkServerHellos(0x5e4e, 20_000);
+  });
+
+  // Pairs of hellos that differ in exactly one input of the prints, looked up one after the
+  // other with every hash colliding: the second must not get the first one's prints.
+  test("hellos differing in one input never share prints (hashes colliding)", () => {
+    const base = {
+      version: 0x0303,
+      ciphers: [0x1301, 0xc02b],
+      extensions: [
+        sniExt("a.example"),
+        groupsExt([0x001d, 0x0017]),
+        pointFormatsExt([0]),
+        sigAlgsExt([0x0403, 0x0804]),
+        supportedVersionsExt([0x0304, 0x0303]),
+        alpnExt(["h2", "http/1.1"]),
+        ext(0x0017),
+      ],
+    };
+    const withExt = (i: number, e: Buffer) => ({
+      ...base,
+      extensions: base.extensions.map((x, j) => (j === i ? e : x)),
     });
-    fc.assert(
-      fc.property(serverHello, fc.constantFrom<"t" | "q">("t", "q"), (spec, transport) => {
-        const sh = parseServerHello(serverHelloBody(spec));
-        if (sh === undefined) return;
-        const p = serverHelloPrints(sh, transport);
-        assert.deepEqual(p.ja3s, ja3s(sh));
-        assert.deepEqual(p.ja4s, ja4s(sh, transport));
-        assert.equal(p.tlsVersion, tlsVersionName(sh.selectedVersion ?? sh.legacyVersion));
-      }),
-      { seed: 0x5e4e, numRuns: 20_000 },
-    );
+    const variants = [
+      { ...base, version: 0x0301 },
+      { ...base, ciphers: [0x1301, 0xc02c] },
+      { ...base, ciphers: [0xc02b, 0x1301] },
+      { ...base, extensions: [...base.extensions.slice(1), base.extensions[0]] },
+      withExt(1, groupsExt([0x001d, 0x0018])),
+      withExt(2, pointFormatsExt([1])),
+      withExt(3, sigAlgsExt([0x0804, 0x0403])),
+      withExt(4, supportedVersionsExt([0x0303])),
+      withExt(5, alpnExt(["h2", "http/1.0"])),
+      withExt(5, alpnExt(["h3", "http/1.1"])),
+    ];
+    collideHelloHashesForTesting(true);
+    try {
+      for (const [i, v] of variants.entries()) {
+        for (const transport of ["t", "q"] as const) {
+          const a = parseClientHello(clientHelloBody(base));
+          const b = parseClientHello(clientHelloBody(v));
+          assert.ok(a !== undefined && b !== undefined);
+          clientHelloPrints(a, "t");
+          const p = clientHelloPrints(b, transport);
+          const fresh = { ja3: ja3(b), ja4: ja4(b, transport) };
+          assert.deepEqual({ ja3: p.ja3, ja4: p.ja4 }, fresh, `variant ${i} over ${transport}`);
+          assert.equal(p.rawExtensions, decimalList(b.extensionTypes), `variant ${i}`);
+          assert.equal(p.alpn, alpnText(b.alpn), `variant ${i}`);
+        }
+      }
+      const sBase = {
+        version: 0x0303,
+        cipher: 0x1301,
+        extensions: [ext(0x002b, u16(0x0304)), alpnExt(["h2"])],
+      };
+      const sVariants = [
+        { ...sBase, version: 0x0301 },
+        { ...sBase, cipher: 0x1302 },
+        { ...sBase, extensions: [ext(0x002b, u16(0x0303)), alpnExt(["h2"])] },
+        { ...sBase, extensions: [alpnExt(["h2"]), ext(0x002b, u16(0x0304))] },
+        { ...sBase, extensions: [ext(0x002b, u16(0x0304)), alpnExt(["h3"])] },
+        { ...sBase, extensions: [ext(0x002b, u16(0x0304))] },
+      ];
+      for (const [i, v] of sVariants.entries()) {
+        for (const transport of ["t", "q"] as const) {
+          const a = parseServerHello(serverHelloBody(sBase));
+          const b = parseServerHello(serverHelloBody(v));
+          assert.ok(a !== undefined && b !== undefined);
+          serverHelloPrints(a, "t");
+          const p = serverHelloPrints(b, transport);
+          assert.deepEqual(p.ja3s, ja3s(b), `server variant ${i}`);
+          assert.deepEqual(p.ja4s, ja4s(b, transport), `server variant ${i} over ${transport}`);
+        }
+      }
+    } finally {
+      collideHelloHashesForTesting(false);
+    }
+  });
+
+  // The lookup hash only picks a slot: with every hello hashing alike, each lookup meets
+  // entries of other structures, and only the list comparisons keep their prints apart.
+  test("with every hash colliding, the comparisons alone keep structures apart", () => {
+    collideHelloHashesForTesting(true);
+    try {
+      checkClientHellos(0xc011, 10_000);
+      checkServerHellos(0xc012, 10_000);
+    } finally {
+      collideHelloHashesForTesting(false);
+    }
   });
 });

@@ -34,14 +34,18 @@ export function joinDecimal(values: readonly number[] | undefined, dropGrease: b
  * so its JA3 changes per connection while its JA4 does not.
  */
 export function ja3(ch: ClientHello): Ja3 {
-  const full = [
-    String(ch.legacyVersion),
-    joinDecimal(ch.cipherSuites, true),
-    joinDecimal(ch.extensionTypes, true),
-    joinDecimal(ch.supportedGroups, true),
-    joinDecimal(ch.ecPointFormats, false),
-  ].join(",");
+  const full = ja3Head(ch) + joinDecimal(ch.extensionTypes, true) + ja3Tail(ch);
   return { ja3: md5Hex(full), ja3_full: full };
+}
+
+/** The part of the JA3 string before the extension list: "version,ciphers,". */
+export function ja3Head(ch: ClientHello): string {
+  return `${ch.legacyVersion},${joinDecimal(ch.cipherSuites, true)},`;
+}
+
+/** The part after the extension list: ",groups,point_formats". */
+export function ja3Tail(ch: ClientHello): string {
+  return `,${joinDecimal(ch.supportedGroups, true)},${joinDecimal(ch.ecPointFormats, false)}`;
 }
 
 /** JA3S as tshark 4.0 computes `tls.handshake.ja3s`: legacy version, cipher, extension types. */

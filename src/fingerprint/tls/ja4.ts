@@ -96,6 +96,21 @@ function sortedHexJoin(v: Uint16Array, n: number): string {
   return hexJoin(v.subarray(0, n).sort(), n);
 }
 
+/** The parts JA4 and its raw/original forms are assembled from. */
+export interface Ja4Parts {
+  /** "t13d1516h2": transport, version, SNI, counts, ALPN characters. */
+  prefix: string;
+  /** Non-GREASE ciphers as hex, wire order / ascending. */
+  ciphersOrig: string;
+  ciphersSorted: string;
+  /** "_" + non-GREASE signature algorithms in wire order, or "" when there are none. */
+  sigPart: string;
+  /** Non-GREASE extensions in wire order (SNI and ALPN kept) + sigPart. */
+  extensionsOrig: string;
+  /** Non-GREASE extensions without SNI and ALPN, ascending, + sigPart. */
+  extensionsSorted: string;
+}
+
 /**
  * JA4 (FoxIO technical details, JA4.md) of a ClientHello:
  * - version: highest non-GREASE supported_versions entry when the extension is present
@@ -108,7 +123,7 @@ function sortedHexJoin(v: Uint16Array, n: number): string {
  *   "000000000000"; the ALPN characters come from the first non-GREASE protocol name.
  * The _o/_ro forms keep the wire order and keep SNI and ALPN in the extension list.
  */
-export function ja4(ch: ClientHello, transport: Ja4Transport): Ja4 {
+export function ja4Parts(ch: ClientHello, transport: Ja4Transport): Ja4Parts {
   const types = ch.extensionTypes;
   let version: number;
   if (ch.hasSupportedVersionsExt) {
@@ -134,24 +149,31 @@ export function ja4(ch: ClientHello, transport: Ja4Transport): Ja4 {
   let sigs = "";
   for (const a of ch.signatureAlgorithms ?? [])
     if (!isGrease(a)) sigs += sigs === "" ? hex4(a) : `,${hex4(a)}`;
-
-  const a =
-    transport +
-    (version < 0 ? "00" : ja4VersionCode(version)) +
-    (ch.hasServerNameExt ? "d" : "i") +
-    two(nc) +
-    two(na) +
-    alpnChars(firstAlpn(ch.alpn));
   const sigPart = sigs !== "" ? `_${sigs}` : "";
-
-  const cOrig = hexJoin(ciphers, nc);
-  const eOrig = hexJoin(extsAll, na) + sigPart;
-  const cSorted = sortedHexJoin(ciphers, nc);
-  const eSorted = sortedHexJoin(extsHashed, nh) + sigPart;
   return {
-    ja4: `${a}_${hash12(cSorted)}_${hash12(eSorted)}`,
-    ja4_r: `${a}_${cSorted}_${eSorted}`,
-    ja4_o: `${a}_${hash12(cOrig)}_${hash12(eOrig)}`,
-    ja4_ro: `${a}_${cOrig}_${eOrig}`,
+    prefix:
+      transport +
+      (version < 0 ? "00" : ja4VersionCode(version)) +
+      (ch.hasServerNameExt ? "d" : "i") +
+      two(nc) +
+      two(na) +
+      alpnChars(firstAlpn(ch.alpn)),
+    ciphersOrig: hexJoin(ciphers, nc),
+    ciphersSorted: sortedHexJoin(ciphers, nc),
+    sigPart,
+    extensionsOrig: hexJoin(extsAll, na) + sigPart,
+    extensionsSorted: sortedHexJoin(extsHashed, nh) + sigPart,
+  };
+}
+
+/** JA4 and its raw/original forms (see `ja4Parts`). */
+export function ja4(ch: ClientHello, transport: Ja4Transport): Ja4 {
+  const p = ja4Parts(ch, transport);
+  const a = p.prefix;
+  return {
+    ja4: `${a}_${hash12(p.ciphersSorted)}_${hash12(p.extensionsSorted)}`,
+    ja4_r: `${a}_${p.ciphersSorted}_${p.extensionsSorted}`,
+    ja4_o: `${a}_${hash12(p.ciphersOrig)}_${hash12(p.extensionsOrig)}`,
+    ja4_ro: `${a}_${p.ciphersOrig}_${p.extensionsOrig}`,
   };
 }
