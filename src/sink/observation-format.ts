@@ -121,21 +121,55 @@ const NATIVE_COPY_MIN = 24;
 
 /**
  * Long values already found PLAIN: fingerprints and lists recur as the very same string
- * objects (cached per hello, per certificate), so the check is one lookup. Bounded:
- * cleared when it holds 16,384 strings.
+ * objects (cached per hello, per certificate), so the check is one lookup. A value seen
+ * a second time also keeps its bytes, copied with one memcpy from then on (a native
+ * Latin-1 encode costs about 0.7 ns a character). Bounded: cleared when it holds 16,384
+ * strings or 8 MiB of bytes.
  */
-const plainLong = new Set<string>();
+const plainLong = new Map<string, Buffer | null>();
 const MAX_PLAIN_LONG = 16384;
+const MAX_PLAIN_LONG_BYTES = 8 * 1024 * 1024;
+let plainLongBytes = 0;
+
+/**
+ * Copies a long string known to be PLAIN (in `plainLong`, or about to be added); `again`:
+ * a new sighting of the value (not its second copy within one line).
+ */
+function putLong(
+  buf: Buffer,
+  pos: number,
+  s: string,
+  bytes: Buffer | null | undefined,
+  again: boolean,
+): number {
+  if (bytes != null) {
+    buf.set(bytes, pos);
+    return pos + bytes.length;
+  }
+  if (again && bytes === null && plainLongBytes + s.length <= MAX_PLAIN_LONG_BYTES) {
+    // Second sighting: keep the bytes.
+    const b = Buffer.from(s, "latin1");
+    plainLong.set(s, b);
+    plainLongBytes += b.length;
+    buf.set(b, pos);
+    return pos + b.length;
+  }
+  return pos + latin1WriteAt(buf, s, pos);
+}
 
 /** Copies `s` when every character is PLAIN; returns the end, or -1 at the first other one. */
 function putPlain(buf: Buffer, pos: number, s: string): number {
   if (s.length >= NATIVE_COPY_MIN) {
-    if (!plainLong.has(s)) {
+    const bytes = plainLong.get(s);
+    if (bytes === undefined) {
       if (!PLAIN.test(s)) return -1;
-      if (plainLong.size >= MAX_PLAIN_LONG) plainLong.clear();
-      plainLong.add(s);
+      if (plainLong.size >= MAX_PLAIN_LONG) {
+        plainLong.clear();
+        plainLongBytes = 0;
+      }
+      plainLong.set(s, null);
     }
-    return pos + latin1WriteAt(buf, s, pos);
+    return putLong(buf, pos, s, bytes, true);
   }
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -147,7 +181,7 @@ function putPlain(buf: Buffer, pos: number, s: string): number {
 
 /** Copies a string already found PLAIN. */
 function putKnownPlain(buf: Buffer, pos: number, s: string): number {
-  return s.length >= NATIVE_COPY_MIN ? pos + latin1WriteAt(buf, s, pos) : putAscii(buf, pos, s);
+  return s.length >= NATIVE_COPY_MIN ? putLong(buf, pos, s, plainLong.get(s), false) : putAscii(buf, pos, s);
 }
 
 /**

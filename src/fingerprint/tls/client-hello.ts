@@ -111,7 +111,7 @@ function parse(b: Buffer, counters: Counters): ClientHello | undefined {
   p += 2;
   if (csLen % 2 !== 0 || p + csLen > end) return bad();
   const cipherSuites: number[] = [];
-  for (let i = 0; i < csLen; i += 2) cipherSuites.push(b.readUInt16BE(p + i));
+  for (let i = p; i < p + csLen; i += 2) cipherSuites.push((b[i] << 8) | b[i + 1]);
   p += csLen;
   // compression_methods<1..2^8-1>
   if (p + 1 > end) return bad();
@@ -168,29 +168,29 @@ function applyExtension(ch: ClientHello, e: TlsExtension): boolean {
       ch.hasServerNameExt = true;
       // An empty server_name is legal in a ServerHello only; a client's is a list.
       if (e.end === e.start) return true;
-      const name = readHostName(e.data);
+      const name = readHostName(e.buf, e.start, e.end);
       if (name === null) return false;
       ch.serverName = name;
       return true;
     }
     case EXT_ALPN:
-      ch.alpn = readAlpnList(e.data);
+      ch.alpn = readAlpnList(e.buf, e.start, e.end);
       return ch.alpn !== undefined;
     case EXT_SUPPORTED_VERSIONS:
       ch.hasSupportedVersionsExt = true;
-      ch.supportedVersions = readU16List(e.data, 1);
+      ch.supportedVersions = readU16List(e.buf, e.start, e.end, 1);
       return ch.supportedVersions !== undefined;
     case EXT_SIGNATURE_ALGORITHMS:
-      ch.signatureAlgorithms = readU16List(e.data, 2);
+      ch.signatureAlgorithms = readU16List(e.buf, e.start, e.end, 2);
       return ch.signatureAlgorithms !== undefined;
     case EXT_SUPPORTED_GROUPS:
-      ch.supportedGroups = readU16List(e.data, 2);
+      ch.supportedGroups = readU16List(e.buf, e.start, e.end, 2);
       return ch.supportedGroups !== undefined;
     case EXT_EC_POINT_FORMATS:
-      ch.ecPointFormats = readU8List(e.data);
+      ch.ecPointFormats = readU8List(e.buf, e.start, e.end);
       return ch.ecPointFormats !== undefined;
     case EXT_KEY_SHARE:
-      ch.keyShareGroups = readKeyShareGroups(e.data);
+      ch.keyShareGroups = readKeyShareGroups(e.buf, e.start, e.end);
       return ch.keyShareGroups !== undefined;
     case EXT_SESSION_TICKET:
       ch.resumption.sessionTicketExt = true;
@@ -204,7 +204,7 @@ function applyExtension(ch: ClientHello, e: TlsExtension): boolean {
       return true;
     case EXT_PSK_KEY_EXCHANGE_MODES:
       ch.resumption.pskKeyExchangeModes = true;
-      ch.pskModes = readU8List(e.data);
+      ch.pskModes = readU8List(e.buf, e.start, e.end);
       return ch.pskModes !== undefined;
     default:
       return true;
@@ -212,36 +212,39 @@ function applyExtension(ch: ClientHello, e: TlsExtension): boolean {
 }
 
 /**
- * First host_name (type 0) of a ServerNameList, or undefined when the list has none;
- * null when the list is malformed.
+ * First host_name (type 0) of a ServerNameList filling `d[start, end)`, or undefined when
+ * the list has none; null when the list is malformed.
  */
-function readHostName(d: Buffer): string | undefined | null {
-  if (d.length < 2 || d.readUInt16BE(0) !== d.length - 2) return null;
-  let p = 2;
+function readHostName(d: Buffer, start: number, end: number): string | undefined | null {
+  if (end - start < 2 || ((d[start] << 8) | d[start + 1]) !== end - start - 2) return null;
+  let p = start + 2;
   let first: string | undefined;
-  while (p < d.length) {
-    if (p + 3 > d.length) return null;
+  while (p < end) {
+    if (p + 3 > end) return null;
     const type = d[p];
-    const n = d.readUInt16BE(p + 1);
+    const n = (d[p + 1] << 8) | d[p + 2];
     p += 3;
-    if (p + n > d.length) return null;
+    if (p + n > end) return null;
     if (type === 0 && first === undefined) first = d.toString("utf8", p, p + n);
     p += n;
   }
   return first;
 }
 
-/** Groups of a ClientHello key_share: client_shares<0..2^16-1> of {group, key_exchange<1..2^16-1>}. */
-function readKeyShareGroups(d: Buffer): number[] | undefined {
-  if (d.length < 2 || d.readUInt16BE(0) !== d.length - 2) return undefined;
+/**
+ * Groups of a ClientHello key_share filling `d[start, end)`: client_shares<0..2^16-1> of
+ * {group, key_exchange<1..2^16-1>}.
+ */
+function readKeyShareGroups(d: Buffer, start: number, end: number): number[] | undefined {
+  if (end - start < 2 || ((d[start] << 8) | d[start + 1]) !== end - start - 2) return undefined;
   const out: number[] = [];
-  let p = 2;
-  while (p < d.length) {
-    if (p + 4 > d.length) return undefined;
-    const group = d.readUInt16BE(p);
-    const n = d.readUInt16BE(p + 2);
+  let p = start + 2;
+  while (p < end) {
+    if (p + 4 > end) return undefined;
+    const group = (d[p] << 8) | d[p + 1];
+    const n = (d[p + 2] << 8) | d[p + 3];
     p += 4;
-    if (p + n > d.length) return undefined;
+    if (p + n > end) return undefined;
     out.push(group);
     p += n;
   }

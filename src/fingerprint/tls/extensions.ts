@@ -21,7 +21,8 @@ export const MAX_EXTENSIONS = 16384;
 export class TlsExtension {
   constructor(
     readonly type: number,
-    private readonly buf: Buffer,
+    /** The hello body the extension lies in. */
+    readonly buf: Buffer,
     /** Data bounds in the hello body. */
     readonly start: number,
     readonly end: number,
@@ -69,8 +70,8 @@ export function parseExtensionBlock(buf: Buffer, off: number, end: number): TlsE
   let p = off + 2;
   while (p < blockEnd) {
     if (p + 4 > blockEnd) return undefined;
-    const type = buf.readUInt16BE(p);
-    const len = buf.readUInt16BE(p + 2);
+    const type = (buf[p] << 8) | buf[p + 1];
+    const len = (buf[p + 2] << 8) | buf[p + 3];
     p += 4;
     if (p + len > blockEnd) return undefined;
     out.push(new TlsExtension(type, buf, p, p + len));
@@ -85,36 +86,40 @@ export function extensionBlockEnd(buf: Buffer, off: number, end: number): number
   return off + 2 + buf.readUInt16BE(off);
 }
 
-/** Reads a vector of 16-bit values with a `lenBytes`-byte length prefix filling all of `data`. */
-export function readU16List(data: Buffer, lenBytes: 1 | 2): number[] | undefined {
-  if (data.length < lenBytes) return undefined;
-  const len = lenBytes === 1 ? data[0] : data.readUInt16BE(0);
-  if (len !== data.length - lenBytes || len % 2 !== 0) return undefined;
+/**
+ * Reads a vector of 16-bit values with a `lenBytes`-byte length prefix filling all of
+ * `buf[start, end)` (an extension's data, read in place: no view is made).
+ */
+export function readU16List(buf: Buffer, start: number, end: number, lenBytes: 1 | 2): number[] | undefined {
+  if (end - start < lenBytes) return undefined;
+  const len = lenBytes === 1 ? buf[start] : (buf[start] << 8) | buf[start + 1];
+  if (len !== end - start - lenBytes || len % 2 !== 0) return undefined;
   const out: number[] = [];
-  for (let p = lenBytes; p < data.length; p += 2) out.push(data.readUInt16BE(p));
+  for (let p = start + lenBytes; p < end; p += 2) out.push((buf[p] << 8) | buf[p + 1]);
   return out;
 }
 
-/** Reads a vector of 8-bit values with a 1-byte length prefix filling all of `data`. */
-export function readU8List(data: Buffer): number[] | undefined {
-  if (data.length < 1 || data[0] !== data.length - 1) return undefined;
+/** Reads a vector of 8-bit values with a 1-byte length prefix filling all of `buf[start, end)`. */
+export function readU8List(buf: Buffer, start: number, end: number): number[] | undefined {
+  if (end - start < 1 || buf[start] !== end - start - 1) return undefined;
   const out: number[] = [];
-  for (let p = 1; p < data.length; p++) out.push(data[p]);
+  for (let p = start + 1; p < end; p++) out.push(buf[p]);
   return out;
 }
 
 /**
- * Reads an ALPN ProtocolNameList (RFC 7301 §3.1): 2-byte list length, then 1-byte-length
- * names. Names are raw bytes (views): ALPN identifiers are opaque and can be non-ASCII.
+ * Reads an ALPN ProtocolNameList (RFC 7301 §3.1) filling `buf[start, end)`: 2-byte list
+ * length, then 1-byte-length names. Names are raw bytes (views): ALPN identifiers are
+ * opaque and can be non-ASCII.
  */
-export function readAlpnList(data: Buffer): Buffer[] | undefined {
-  if (data.length < 2 || data.readUInt16BE(0) !== data.length - 2) return undefined;
+export function readAlpnList(buf: Buffer, start: number, end: number): Buffer[] | undefined {
+  if (end - start < 2 || ((buf[start] << 8) | buf[start + 1]) !== end - start - 2) return undefined;
   const out: Buffer[] = [];
-  let p = 2;
-  while (p < data.length) {
-    const n = data[p];
-    if (p + 1 + n > data.length) return undefined;
-    out.push(data.subarray(p + 1, p + 1 + n));
+  let p = start + 2;
+  while (p < end) {
+    const n = buf[p];
+    if (p + 1 + n > end) return undefined;
+    out.push(buf.subarray(p + 1, p + 1 + n));
     p += 1 + n;
   }
   return out;

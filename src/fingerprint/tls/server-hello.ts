@@ -99,7 +99,7 @@ function parse(b: Buffer, counters: Counters): ServerHello | undefined {
       else ok = false;
     } else if (e.type === EXT_ALPN) {
       // Exactly one name in the server's list (RFC 7301 §3.1); take the first of any.
-      const list = readAlpnList(e.data);
+      const list = readAlpnList(e.buf, e.start, e.end);
       if (list !== undefined && list.length > 0) sh.alpn = list[0];
       else ok = false;
     } else if (e.type === EXT_KEY_SHARE) {
