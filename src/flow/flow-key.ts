@@ -48,19 +48,19 @@ export class FlowKey {
     let d2 = 0;
     let d3 = 0;
     if (p.ipVersion === 4) {
-      s0 = b.readInt32BE(p.srcOff);
-      d0 = b.readInt32BE(p.dstOff);
+      s0 = int32At(b, p.srcOff);
+      d0 = int32At(b, p.dstOff);
     } else {
       const so = p.srcOff;
       const dof = p.dstOff;
-      s0 = b.readInt32BE(so);
-      s1 = b.readInt32BE(so + 4);
-      s2 = b.readInt32BE(so + 8);
-      s3 = b.readInt32BE(so + 12);
-      d0 = b.readInt32BE(dof);
-      d1 = b.readInt32BE(dof + 4);
-      d2 = b.readInt32BE(dof + 8);
-      d3 = b.readInt32BE(dof + 12);
+      s0 = int32At(b, so);
+      s1 = int32At(b, so + 4);
+      s2 = int32At(b, so + 8);
+      s3 = int32At(b, so + 12);
+      d0 = int32At(b, dof);
+      d1 = int32At(b, dof + 4);
+      d2 = int32At(b, dof + 8);
+      d3 = int32At(b, dof + 12);
     }
     const c =
       s0 !== d0
@@ -156,6 +156,11 @@ export class FlowKey {
     bytes.writeInt32BE(which === 0 ? this.a3 : this.b3, 12);
     return formatAddress(bytes, 0, 6);
   }
+}
+
+/** Big-endian int32 at `off` (bounds already checked by the decoder; inlined, no range checks). */
+function int32At(b: Buffer, off: number): number {
+  return (b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3];
 }
 
 function mix(h: number, v: number): number {

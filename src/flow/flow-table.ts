@@ -25,6 +25,8 @@ export interface FlowTableOptions {
    * minutes, and JA4SSH counts the whole connection.
    */
   longIdleUs: number;
+  /** Keep per-flow inter-arrival statistics (only tcp_flow_timing reads them). */
+  interArrival: boolean;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
@@ -35,6 +37,7 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   udpIdleUs: 60_000_000,
   shortIdleUs: 15_000_000,
   longIdleUs: 900_000_000,
+  interArrival: true,
 };
 
 export type FlowEndReason = "fin" | "rst" | "idle" | "evicted" | "shutdown";
@@ -122,7 +125,7 @@ export class FlowTable {
     // whose lastTsUs moved on when it reaches the head ("second chance"), so a packet
     // touches one flow object instead of three.
     this.fromClient = srcIsLow === flow.clientIsLow;
-    if (flow.packets > 0) {
+    if (flow.packets > 0 && this.opts.interArrival) {
       // Inter-arrival statistics for tcp_flow_timing (packet time; a negative gap, from
       // a capture merged out of order, is not counted).
       const iat = p.tsUs - flow.lastTsUs;

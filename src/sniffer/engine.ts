@@ -73,9 +73,12 @@ export class SnifferEngine implements AnalyzerContext {
   private lastSweepUs = 0;
 
   constructor(private readonly opts: EngineOptions) {
-    this.table = new FlowTable(opts.flowTable ?? {}, (flow, reason) => this.onFlowEnd(flow, reason));
     const on = opts.analyzers ?? ALL_ANALYZERS;
     this.analyzers = new Set(on);
+    this.table = new FlowTable(
+      { interArrival: this.analyzers.has("timing"), ...opts.flowTable },
+      (flow, reason) => this.onFlowEnd(flow, reason),
+    );
     if (this.analyzers.has("tcp")) this.syn = new SynAnalyzer(this, opts.p0f);
     this.ipv6Leaks = this.analyzers.has("ipv6");
     this.timing = this.analyzers.has("timing");
@@ -229,7 +232,7 @@ export class SnifferEngine implements AnalyzerContext {
       // A reset connection is over: no FIN handshake follows to absorb, and a new SYN on
       // the same ports is a new conversation. Ending it now (instead of lingering) keeps
       // SYN-scan probes — SYN, RST — at one table entry for two packets.
-      this.close(flow);
+      this.close(flow, false);
       this.table.end(flow, "rst");
     } else if (f & TCP_FIN) {
       if (fromClient) flow.finFromClient = true;
@@ -277,11 +280,11 @@ export class SnifferEngine implements AnalyzerContext {
     }
   }
 
-  /** FIN/RST: finish the analysis now, keep the flow a while as closed. */
-  private close(flow: Flow): void {
+  /** FIN/RST: finish the analysis now; `linger`: keep the flow a while as closed (else it ends now). */
+  private close(flow: Flow, linger = true): void {
     if (flow.closed) return;
     flow.closed = true;
-    this.table.setClass(flow, LRU_SHORT);
+    if (linger) this.table.setClass(flow, LRU_SHORT);
     // JA4SSH still counts the last ACKs after FIN: an SSH flow is finalized when it
     // leaves the table (after the short linger); everything else right away.
     const st = flow.state as FlowState | null;

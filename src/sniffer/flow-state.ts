@@ -32,7 +32,7 @@ export function endpointFields(f: Flow): Record<string, string> {
 
 /** Per-flow engine state hung on `Flow.state`. */
 export class FlowState implements StreamSink {
-  readonly record: Ja4Record;
+  private rec: Ja4Record | undefined = undefined;
   analyzers: StreamAnalyzer[] = [];
   /** Analyzers were considered on this direction's first payload (never again). */
   attachedClient = false;
@@ -44,20 +44,33 @@ export class FlowState implements StreamSink {
   /** Which direction the reassembler is delivering to (set before each add). */
   deliveringFromClient = true;
 
-  constructor(readonly flow: Flow) {
-    this.record = {
-      stream: flow.streamIndex,
-      transport: flow.transport,
-      src: flow.clientAddr,
-      dst: flow.serverAddr,
-      src_port: flow.clientPort,
-      dst_port: flow.serverPort,
-    };
+  constructor(readonly flow: Flow) {}
+
+  /**
+   * The connection record, made on first use: a flow nothing reports on (a scan, a protocol
+   * no analyzer reads) never formats its addresses.
+   */
+  get record(): Ja4Record {
+    let r = this.rec;
+    if (r === undefined) {
+      const flow = this.flow;
+      r = {
+        stream: flow.streamIndex,
+        transport: flow.transport,
+        src: flow.clientAddr,
+        dst: flow.serverAddr,
+        src_port: flow.clientPort,
+        dst_port: flow.serverPort,
+      };
+      this.rec = r;
+    }
+    return r;
   }
 
   /** Re-read orientation after the flow was reversed by a late SYN. */
   syncEndpoints(): void {
-    const r = this.record;
+    const r = this.rec;
+    if (r === undefined) return;
     r.src = this.flow.clientAddr;
     r.dst = this.flow.serverAddr;
     r.src_port = this.flow.clientPort;

@@ -92,37 +92,38 @@ export function parseClientHello(body: Buffer, counters: Counters = tlsStats): C
   }
 }
 
+function malformed(counters: Counters): undefined {
+  counters.inc("tls.client_hello.malformed");
+  return undefined;
+}
+
 function parse(b: Buffer, counters: Counters): ClientHello | undefined {
   const end = b.length;
-  const bad = (): undefined => {
-    counters.inc("tls.client_hello.malformed");
-    return undefined;
-  };
   // legacy_version(2) random(32) session_id<0..32>
-  if (end < 35) return bad();
+  if (end < 35) return malformed(counters);
   const legacyVersion = b.readUInt16BE(0);
   let p = 34;
   const sidLen = b[p++];
-  if (sidLen > 32 || p + sidLen > end) return bad();
+  if (sidLen > 32 || p + sidLen > end) return malformed(counters);
   p += sidLen;
   // cipher_suites<2..2^16-2>: an empty or odd list is tolerated only as far as framing goes.
-  if (p + 2 > end) return bad();
+  if (p + 2 > end) return malformed(counters);
   const csLen = b.readUInt16BE(p);
   p += 2;
-  if (csLen % 2 !== 0 || p + csLen > end) return bad();
+  if (csLen % 2 !== 0 || p + csLen > end) return malformed(counters);
   const cipherSuites: number[] = [];
   for (let i = p; i < p + csLen; i += 2) cipherSuites.push((b[i] << 8) | b[i + 1]);
   p += csLen;
   // compression_methods<1..2^8-1>
-  if (p + 1 > end) return bad();
+  if (p + 1 > end) return malformed(counters);
   const cmLen = b[p++];
-  if (p + cmLen > end) return bad();
+  if (p + cmLen > end) return malformed(counters);
   const compressionMethods: number[] = [];
   for (let i = 0; i < cmLen; i++) compressionMethods.push(b[p + i]);
   p += cmLen;
   // extensions<8..2^16-1>, absent in old clients.
   const extensions = parseExtensionBlock(b, p, end);
-  if (extensions === undefined) return bad();
+  if (extensions === undefined) return malformed(counters);
   if (p < end && extensionBlockEnd(b, p, end) < end) counters.inc("tls.client_hello.trailing_bytes");
 
   const ch: ClientHello = {

@@ -54,24 +54,25 @@ export function parseServerHello(body: Buffer, counters: Counters = tlsStats): S
   }
 }
 
+function malformed(counters: Counters): undefined {
+  counters.inc("tls.server_hello.malformed");
+  return undefined;
+}
+
 function parse(b: Buffer, counters: Counters): ServerHello | undefined {
   const end = b.length;
-  const bad = (): undefined => {
-    counters.inc("tls.server_hello.malformed");
-    return undefined;
-  };
   // legacy_version(2) random(32) session_id<0..32> cipher(2) compression(1) extensions
-  if (end < 35) return bad();
+  if (end < 35) return malformed(counters);
   const legacyVersion = b.readUInt16BE(0);
   let p = 34;
   const sidLen = b[p++];
-  if (sidLen > 32 || p + sidLen + 3 > end) return bad();
+  if (sidLen > 32 || p + sidLen + 3 > end) return malformed(counters);
   p += sidLen;
   const cipherSuite = b.readUInt16BE(p);
   const compressionMethod = b[p + 2];
   p += 3;
   const extensions = parseExtensionBlock(b, p, end);
-  if (extensions === undefined) return bad();
+  if (extensions === undefined) return malformed(counters);
   if (p < end && extensionBlockEnd(b, p, end) < end) counters.inc("tls.server_hello.trailing_bytes");
 
   const sh: ServerHello = {
