@@ -131,22 +131,13 @@ const MAX_PLAIN_LONG = 16384;
 const MAX_PLAIN_LONG_BYTES = 8 * 1024 * 1024;
 let plainLongBytes = 0;
 
-/**
- * Copies a long string known to be PLAIN (in `plainLong`, or about to be added); `again`:
- * a new sighting of the value (not its second copy within one line).
- */
-function putLong(
-  buf: Buffer,
-  pos: number,
-  s: string,
-  bytes: Buffer | null | undefined,
-  again: boolean,
-): number {
+/** Copies a long string known to be PLAIN and seen before (`bytes`: null on its second sighting). */
+function putLong(buf: Buffer, pos: number, s: string, bytes: Buffer | null | undefined): number {
   if (bytes != null) {
     buf.set(bytes, pos);
     return pos + bytes.length;
   }
-  if (again && bytes === null && plainLongBytes + s.length <= MAX_PLAIN_LONG_BYTES) {
+  if (bytes === null && plainLongBytes + s.length <= MAX_PLAIN_LONG_BYTES) {
     // Second sighting: keep the bytes.
     const b = Buffer.from(s, "latin1");
     plainLong.set(s, b);
@@ -169,7 +160,7 @@ function putPlain(buf: Buffer, pos: number, s: string): number {
       }
       plainLong.set(s, null);
     }
-    return putLong(buf, pos, s, bytes, true);
+    return putLong(buf, pos, s, bytes);
   }
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -179,9 +170,29 @@ function putPlain(buf: Buffer, pos: number, s: string): number {
   return pos;
 }
 
-/** Copies a string already found PLAIN. */
-function putKnownPlain(buf: Buffer, pos: number, s: string): number {
-  return s.length >= NATIVE_COPY_MIN ? putLong(buf, pos, s, plainLong.get(s), false) : putAscii(buf, pos, s);
+// One line's field names and values, read from the fields object once: the objects come
+// in many shapes, and each keyed read of one costs far more than a read of these arrays.
+const lineKeys: string[] = [];
+const lineValues: string[] = [];
+/** The names of the previous line, by position: a line of the same kind skips the key check. */
+const checkedKeys: string[] = [];
+/** Where each value's bytes start in the fields object just written (raw_line copies them). */
+const valueStarts: number[] = [];
+
+/** Constant pieces of the line as bytes (copied with one memcpy each). */
+const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
+const TIMESTAMP_OPEN = ascii('{"timestamp":"');
+const DECKY_OPEN = ascii('","decky":"');
+const SERVICE_OPEN = ascii('","service":"');
+const EVENT_OPEN = ascii('","event_type":"');
+const ATTACKER_OPEN = ascii('","attacker_ip":"');
+const FIELDS_OPEN = ascii('","fields":{');
+const RAW_OPEN = ascii('},"msg":"","raw_line":"<');
+const SD_OPEN = ascii(`[${SD_ID}`);
+
+function putBytes(buf: Buffer, pos: number, bytes: Buffer): number {
+  buf.set(bytes, pos);
+  return pos + bytes.length;
 }
 
 /**
@@ -197,10 +208,27 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     return;
   }
   const fields = o.fields;
-  const attacker = attackerIp(fields);
+  const keys = lineKeys;
+  const values = lineValues;
+  let n = 0;
   // Bytes needed when every value is PLAIN (one byte per character).
-  let need = 200 + 2 * o.decky.length + 2 * appName.length + 2 * o.eventType.length + attacker.length;
-  for (const k in fields) need += 2 * k.length + 2 * fields[k].length + 12;
+  let need = 200 + 2 * o.decky.length + 2 * appName.length + 2 * o.eventType.length;
+  for (const k in fields) {
+    const v = fields[k];
+    if (checkedKeys[n] !== k) {
+      if (!keyOk(k)) {
+        out.write(observationToJsonLine(o, appName));
+        return;
+      }
+      checkedKeys[n] = k;
+    }
+    keys[n] = k;
+    values[n] = v;
+    need += 2 * k.length + 2 * v.length + 12;
+    n++;
+  }
+  const attacker = attackerIp(fields);
+  need += attacker.length;
   const start = out.reserve(need + 1);
   if (start < 0) {
     out.write(observationToJsonLine(o, appName));
@@ -208,42 +236,37 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   }
   refreshSecond(o.tsUs);
   const b = out.buffer;
-  let p = putAscii(b, start, '{"timestamp":"');
+  let p = putBytes(b, start, TIMESTAMP_OPEN);
   p = putAscii(b, p, lastRecordTs);
-  p = putAscii(b, p, '","decky":"');
+  p = putBytes(b, p, DECKY_OPEN);
   p = putAscii(b, p, o.decky);
-  p = putAscii(b, p, '","service":"');
+  p = putBytes(b, p, SERVICE_OPEN);
   p = putAscii(b, p, appName);
-  p = putAscii(b, p, '","event_type":"');
+  p = putBytes(b, p, EVENT_OPEN);
   p = putAscii(b, p, o.eventType);
-  p = putAscii(b, p, '","attacker_ip":"');
+  p = putBytes(b, p, ATTACKER_OPEN);
   p = putPlain(b, p, attacker);
   if (p < 0) {
     out.write(observationToJsonLine(o, appName));
     return;
   }
-  p = putAscii(b, p, '","fields":{');
-  let first = true;
-  for (const k in fields) {
-    if (!keyOk(k)) {
-      out.write(observationToJsonLine(o, appName));
-      return;
-    }
-    if (!first) b[p++] = 0x2c; // ,
-    first = false;
+  p = putBytes(b, p, FIELDS_OPEN);
+  for (let i = 0; i < n; i++) {
+    if (i > 0) b[p++] = 0x2c; // ,
     b[p++] = 0x22;
-    p = putAscii(b, p, k);
+    p = putAscii(b, p, keys[i]);
     b[p++] = 0x22;
     b[p++] = 0x3a;
     b[p++] = 0x22;
-    p = putPlain(b, p, fields[k]);
+    valueStarts[i] = p;
+    p = putPlain(b, p, values[i]);
     if (p < 0) {
       out.write(observationToJsonLine(o, appName));
       return;
     }
     b[p++] = 0x22;
   }
-  p = putAscii(b, p, '},"msg":"","raw_line":"<');
+  p = putBytes(b, p, RAW_OPEN);
   p = putAscii(b, p, String(128 + o.severity));
   p = putAscii(b, p, ">1 ");
   p = putAscii(b, p, lastSyslogPrefix);
@@ -259,17 +282,26 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   p = putAscii(b, p, " - ");
   p = putAscii(b, p, o.eventType);
   b[p++] = 0x20;
-  if (first)
+  if (n === 0)
     b[p++] = 0x2d; // no fields: "-"
   else {
-    p = putAscii(b, p, `[${SD_ID}`);
+    p = putBytes(b, p, SD_OPEN);
     // Checked PLAIN above: copied without checks, each inside \"...\" of the JSON string.
-    for (const k in fields) {
+    for (let i = 0; i < n; i++) {
       b[p++] = 0x20;
-      p = putAscii(b, p, k);
-      p = putAscii(b, p, '=\\"');
-      p = putKnownPlain(b, p, fields[k]);
-      p = putAscii(b, p, '\\"');
+      p = putAscii(b, p, keys[i]);
+      b[p++] = 0x3d; // =
+      b[p++] = 0x5c; // \
+      b[p++] = 0x22;
+      // The value's bytes, as written into the fields object above (PLAIN: one byte a character).
+      const from = valueStarts[i];
+      const len = values[i].length;
+      if (len >= NATIVE_COPY_MIN) {
+        b.copyWithin(p, from, from + len);
+        p += len;
+      } else for (let j = 0; j < len; j++) b[p++] = b[from + j];
+      b[p++] = 0x5c;
+      b[p++] = 0x22;
     }
     b[p++] = 0x5d; // ]
   }

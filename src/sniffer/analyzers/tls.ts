@@ -1,5 +1,4 @@
 import {
-  type ClientHello,
   HANDSHAKE_CERTIFICATE,
   HANDSHAKE_CLIENT_HELLO,
   HANDSHAKE_SERVER_HELLO,
@@ -42,7 +41,8 @@ export class TlsAnalyzer implements StreamAnalyzer {
   private client: TlsHandshakeReader | null = null;
   private server: TlsHandshakeReader | null = null;
   private seeks = 0;
-  private ch: ClientHello | undefined;
+  /** The connection record was filled from a ClientHello (the first one). */
+  private recorded = false;
   private chFields: Record<string, string> | undefined;
   private clientHellos = 0;
   private serverHellos = 0;
@@ -150,9 +150,9 @@ export class TlsAnalyzer implements StreamAnalyzer {
       this.clientRandom = Buffer.from(body.subarray(2, 34));
     }
     const pr = clientHelloPrints(ch, "t");
-    if (this.ch === undefined) {
+    if (!this.recorded) {
       // The connection record describes the first ClientHello, as the reference tool does.
-      this.ch = ch;
+      this.recorded = true;
       recordClientHello(this.st.record, ch, pr);
     }
 
