@@ -5,7 +5,6 @@ import { ja4t, ja4ts } from "../../fingerprint/tcp/ja4t.js";
 import { SequenceTracker } from "../../fingerprint/tcp/sequence-class.js";
 import { synFingerprint, type TcpSynFingerprint } from "../../fingerprint/tcp/syn-fingerprint.js";
 import type { Flow } from "../../flow/flow.js";
-import { BoundedCache } from "../../util/bounded-cache.js";
 import type { AnalyzerContext } from "../flow-state.js";
 import { SEVERITY_INFO } from "../observation.js";
 
@@ -16,33 +15,53 @@ interface SynSummary {
   ja4t: string;
 }
 
+/** A memo slot: the shape of a SYN (see `synShape`) and what it gives. */
+interface SynMemoEntry {
+  hash: number;
+  shape: number[];
+  summary: SynSummary;
+}
+
+const MEMO_SLOTS = 4096;
+
 /**
  * TCP/IP stack fingerprints of the attacker's SYN (DECNET tcp_syn_fingerprint with
  * os_guess, p0f label, sequence classes, JA4T) and of the decky's SYN-ACK (JA4TS).
  *
  * Scanners send the same SYN thousands of times, so the header-derived part is
- * memoised on the header bytes that can influence it (TTL, TOS, flags, window, the
- * option bytes with timestamp values reduced to zero/non-zero, ...). Bounded: 4096
- * distinct SYN shapes.
+ * memoised on the header values that can influence it (`synShape`), looked up by a
+ * numeric hash of them and confirmed by comparing them. Bounded: 4096 slots,
+ * direct-mapped (a colliding shape replaces the entry).
  */
 export class SynAnalyzer {
   private readonly seq = new SequenceTracker();
-  private readonly memo = new BoundedCache<SynSummary>(4096);
+  private readonly memo: (SynMemoEntry | undefined)[] = new Array<SynMemoEntry | undefined>(MEMO_SLOTS).fill(
+    undefined,
+  );
+  private readonly shape: number[] = [];
+  /** Testing only: compute every SYN afresh (the reference the memo is checked against). */
+  memoOff = false;
 
   constructor(
     private readonly ctx: AnalyzerContext,
     private readonly p0f: P0fDatabase | undefined,
   ) {}
 
+  private summary(p: DecodedPacket): SynSummary {
+    const shape = this.shape;
+    const h = synShape(p, shape);
+    const slot = h & (MEMO_SLOTS - 1);
+    const e = this.memo[slot];
+    if (!this.memoOff && e !== undefined && e.hash === h && sameShape(e.shape, shape)) return e.summary;
+    const p0f = this.p0f === undefined ? undefined : matchP0fSyn(this.p0f, p);
+    const summary = { fp: synFingerprint(p, p0f), p0f, ja4t: ja4t(p) };
+    this.memo[slot] = { hash: h, shape: shape.slice(), summary };
+    return summary;
+  }
+
   /** A client SYN: emit tcp_syn_fingerprint, remember JA4T on the flow. */
   onSyn(flow: Flow, p: DecodedPacket): void {
-    const key = synShapeKey(p);
-    let s = this.memo.get(key);
-    if (s === undefined) {
-      const p0f = this.p0f === undefined ? undefined : matchP0fSyn(this.p0f, p);
-      s = { fp: synFingerprint(p, p0f), p0f, ja4t: ja4t(p) };
-      this.memo.set(key, s);
-    }
+    const s = this.summary(p);
     flow.ja4t = s.ja4t;
     const fp = s.fp;
     if (fp === undefined) return;
@@ -88,38 +107,67 @@ export class SynAnalyzer {
   }
 }
 
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
- * The header bytes a SYN fingerprint depends on, as a short string: IP version, TTL,
- * TOS, DF, zero IP-ID, IP header length, flow label set, TCP flags (with reserved bits),
- * window, zero sequence, non-zero ack / urgent pointer, payload present, then the option
- * bytes with timestamp values replaced by zero/non-zero markers.
+ * Fills `out` with every header value a SYN's fingerprints depend on (synFingerprint,
+ * JA4T, and p0f's packet record: see p0fPacketOf) and returns a hash of them: IP version,
+ * TTL, TOS, IP header length, the IPv4 flags (reserved bit, DF, fragment or not), zero
+ * IP-ID, IPv6 flow label set, truncated / reassembled, TCP flags (reserved bits and NS
+ * included), window, zero sequence, zero ack and ack bit 24 (p0f's quirks read those),
+ * non-zero urgent pointer, payload present, then the option bytes with timestamp values
+ * reduced to zero / non-zero.
  */
-export function synShapeKey(p: DecodedPacket): string {
+export function synShape(p: DecodedPacket, out: number[]): number {
   const b = p.buf;
-  let k = String.fromCharCode(
+  out.length = 0;
+  const ipFlags = p.ipVersion === 4 ? (b[p.ipOff + 6] << 8) | b[p.ipOff + 7] : 0;
+  const bits =
+    (ipFlags & 0x8000 ? 1 : 0) |
+    (ipFlags & 0x4000 ? 2 : 0) |
+    (ipFlags & 0x3fff ? 4 : 0) |
+    (p.ipId === 0 ? 0x10 : 0) |
+    (p.flowLabel !== 0 ? 0x20 : 0) |
+    (p.truncated ? 0x40 : 0) |
+    (p.reassembled ? 0x80 : 0) |
+    (p.tcpSeq === 0 ? 0x100 : 0) |
+    (p.tcpAck === 0 ? 0x200 : 0) |
+    ((p.tcpAck >>> 24) & 1 ? 0x400 : 0) |
+    (p.tcpUrgent !== 0 ? 0x800 : 0) |
+    (p.payloadLen > 0 ? 0x1000 : 0);
+  out.push(
     p.ipVersion,
     p.ttl,
     p.tos,
-    (p.df ? 1 : 0) | (p.ipId === 0 ? 2 : 0) | (p.flowLabel !== 0 ? 4 : 0) | (p.tcpSeq === 0 ? 8 : 0),
     p.ipHeaderLen,
+    bits,
     p.tcpFlags,
     b[p.l4Off + 12] & 0x0f,
     p.tcpWindow,
-    (p.tcpAck !== 0 ? 1 : 0) | (p.tcpUrgent !== 0 ? 2 : 0) | (p.payloadLen > 0 ? 4 : 0),
+    p.tcpOptLen,
   );
   const end = p.tcpOptOff + p.tcpOptLen;
   let i = p.tcpOptOff;
   while (i < end) {
     const kind = b[i];
     if (kind === 8 && i + 10 <= end && b[i + 1] === 10) {
-      const v = b.readUInt32BE(i + 2);
-      const e = b.readUInt32BE(i + 6);
-      k += String.fromCharCode(8, 10, v === 0 ? 0 : 1, e === 0 ? 0 : 1);
+      const v = b[i + 2] | b[i + 3] | b[i + 4] | b[i + 5];
+      const e = b[i + 6] | b[i + 7] | b[i + 8] | b[i + 9];
+      out.push(0x10800 | (v === 0 ? 0 : 1) | (e === 0 ? 0 : 2));
       i += 10;
     } else {
-      k += String.fromCharCode(kind);
+      out.push(kind);
       i++;
     }
   }
-  return k;
+  let h = 0x811c9dc5;
+  for (let j = 0; j < out.length; j++) {
+    h = Math.imul(h ^ out[j], 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return h >>> 0;
 }
