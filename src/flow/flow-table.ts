@@ -118,12 +118,13 @@ export class FlowTable {
     while (flow !== null && !k.matches(flow.key)) flow = flow.hnext;
     if (flow === null) {
       flow = this.create(p, k, serverHint);
-      flow.queuedTsUs = p.tsUs;
+      this.append(flow);
+    } else if (flow.next !== null) {
+      // Most recently active last: each list stays in activity order, so the idle sweep
+      // ends every flow exactly at the first sweep past its timeout.
+      this.unlink(flow);
       this.append(flow);
     }
-    // No relinking here: a packet only refreshes lastTsUs. The sweep re-queues a flow
-    // whose lastTsUs moved on when it reaches the head ("second chance"), so a packet
-    // touches one flow object instead of three.
     this.fromClient = srcIsLow === flow.clientIsLow;
     if (flow.packets > 0 && this.opts.interArrival) {
       // Inter-arrival statistics for tcp_flow_timing (packet time; a negative gap, from
@@ -146,7 +147,6 @@ export class FlowTable {
     if (flow.lruClass === cls || !flow.live) return;
     this.unlink(flow);
     flow.lruClass = cls;
-    flow.queuedTsUs = flow.lastTsUs;
     this.append(flow);
   }
 
@@ -165,9 +165,8 @@ export class FlowTable {
   }
 
   /**
-   * Ends flows idle longer than their class's timeout at packet time `nowUs`. Each list
-   * is ordered by queuedTsUs (the flow's activity when it was last queued); a flow seen
-   * since is moved to the tail with its current activity instead of being ended.
+   * Ends flows idle longer than their class's timeout at packet time `nowUs`. Each list is
+   * in activity order (least recently active first), so the walk stops at the first live one.
    */
   sweepIdle(nowUs: number): void {
     // After a burst: give the cache-sized table back (below an eighth full).
@@ -176,10 +175,9 @@ export class FlowTable {
     for (let c = 0; c < CLASSES; c++) {
       const cut = nowUs - this.idleUs[c];
       let f = this.heads[c];
-      while (f !== null && f.queuedTsUs < cut) {
+      while (f !== null && f.lastTsUs < cut) {
         const nxt = f.next;
-        if (f.lastTsUs < cut) this.end(f, "idle");
-        else this.requeue(f);
+        this.end(f, "idle");
         f = nxt;
       }
     }
@@ -198,12 +196,6 @@ export class FlowTable {
     }
     this.buckets = b;
     this.mask = mask;
-  }
-
-  private requeue(f: Flow): void {
-    this.unlink(f);
-    f.queuedTsUs = f.lastTsUs;
-    this.append(f);
   }
 
   /**
@@ -233,18 +225,11 @@ export class FlowTable {
     for (const f of flows) this.end(f, "shutdown");
   }
 
-  /**
-   * The least recently active flow over all classes (heads whose flow was active since
-   * it was queued get their second chance first).
-   */
+  /** The least recently active flow over all classes. */
   private oldest(): Flow | null {
-    for (;;) {
-      let best: Flow | null = null;
-      for (const h of this.heads)
-        if (h !== null && (best === null || h.queuedTsUs < best.queuedTsUs)) best = h;
-      if (best === null || best.lastTsUs === best.queuedTsUs || best.next === null) return best;
-      this.requeue(best);
-    }
+    let best: Flow | null = null;
+    for (const h of this.heads) if (h !== null && (best === null || h.lastTsUs < best.lastTsUs)) best = h;
+    return best;
   }
 
   private removeFromBucket(flow: Flow): void {
@@ -284,12 +269,14 @@ export class FlowTable {
     flow.init(key, index, srcIsClient, p.tsUs);
     flow.orientationFixed = synOnly || synAck || serverHint !== undefined;
     flow.lruClass = p.protocol === 6 ? LRU_SHORT : LRU_UDP;
+    this.count++;
+    // Grow first: the rehash walks the LRU lists, which the new flow joins only after this
+    // returns, so a flow put in the buckets before it would be left out of the new ones.
+    if (this.count > this.buckets.length && this.buckets.length < this.maxBuckets)
+      this.rehash(this.buckets.length * 2);
     const i = key.hash & this.mask;
     flow.hnext = this.buckets[i];
     this.buckets[i] = flow;
-    this.count++;
-    if (this.count > this.buckets.length && this.buckets.length < this.maxBuckets)
-      this.rehash(this.buckets.length * 2);
     this.flowsCreated++;
     return flow;
   }

@@ -45,8 +45,6 @@ export class Flow extends FlowKey {
 
   firstTsUs = 0;
   lastTsUs = 0;
-  /** lastTsUs when the flow was (re)queued in its LRU list; the list is ordered by it. */
-  queuedTsUs = 0;
   packets = 0;
   bytes = 0;
   /** Inter-arrival times between the flow's packets (µs), for tcp_flow_timing. */
@@ -124,7 +122,6 @@ export class Flow extends FlowKey {
     this.orientationFixed = false;
     this.firstTsUs = tsUs;
     this.lastTsUs = tsUs;
-    this.queuedTsUs = tsUs;
     this.packets = 0;
     this.bytes = 0;
     this.iatSumUs = 0;

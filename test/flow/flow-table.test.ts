@@ -69,40 +69,69 @@ const op = fc.oneof(
 );
 
 describe("FlowTable", () => {
-  test("model: one live flow per conversation, found from both directions (3,000 op sequences)", () => {
+  test("model: one live flow per conversation, found from both directions, ended exactly when idle (3,000 op sequences)", () => {
+    const IDLE = { tcp: 15_000_000, udp: 60_000_000 }; // a flow without payload; UDP
+    // Also from a few conversations only, so that they are active again between sweeps.
+    const fewEndpoints = fc.record({
+      v6: fc.boolean(),
+      src: fc.integer({ min: 0, max: 2 }),
+      dst: fc.integer({ min: 0, max: 2 }),
+      sport: fc.constantFrom(443, 50000),
+      dport: fc.constantFrom(443, 50000),
+      udp: fc.boolean(),
+    });
+    const fewOps = fc.oneof(
+      { weight: 8, arbitrary: fc.record({ kind: fc.constant("packet" as const), e: fewEndpoints }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant("end" as const), e: fewEndpoints }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant("sweep" as const),
+          advanceS: fc.integer({ min: 0, max: 70 }),
+        }),
+      },
+    );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
-        const ended = new Set<Flow>();
-        const table = new FlowTable({}, (f) => ended.add(f));
-        const model = new Map<string, Flow>();
-        let now = 1_000_000;
-        for (const o of ops) {
-          now += 1000;
-          if (o.kind === "sweep") {
-            now += o.advanceS * 1_000_000;
-            table.sweepIdle(now);
-            for (const [k, f] of model) if (!f.live) model.delete(k);
-          } else if (o.kind === "end") {
-            const f = model.get(tupleText(o.e));
-            if (f !== undefined) {
-              table.end(f, "fin");
-              model.delete(tupleText(o.e));
+      fc.property(
+        fc.oneof(fc.array(op, { maxLength: 300 }), fc.array(fewOps, { minLength: 100, maxLength: 300 })),
+        (ops) => {
+          const ended = new Set<Flow>();
+          const table = new FlowTable({}, (f) => ended.add(f));
+          const model = new Map<string, { flow: Flow; lastTs: number; udp: boolean }>();
+          let now = 1_000_000;
+          for (const o of ops) {
+            now += 1000;
+            if (o.kind === "sweep") {
+              now += o.advanceS * 1_000_000;
+              table.sweepIdle(now);
+              // Exactly the flows idle past their timeout are gone, whatever the order of activity.
+              for (const [k, m] of model) {
+                const idle = m.lastTs < now - (m.udp ? IDLE.udp : IDLE.tcp);
+                assert.equal(m.flow.live, !idle, `${k}: last active ${(now - m.lastTs) / 1e6} s ago`);
+                if (idle) model.delete(k);
+              }
+            } else if (o.kind === "end") {
+              const m = model.get(tupleText(o.e));
+              if (m !== undefined) {
+                table.end(m.flow, "fin");
+                model.delete(tupleText(o.e));
+              }
+            } else {
+              const f = table.lookup(packet(o.e, now));
+              const k = tupleText(o.e);
+              const known = model.get(k);
+              if (known !== undefined) assert.equal(f, known.flow, `${k} found again`);
+              else {
+                for (const other of model.values())
+                  assert.notEqual(f, other.flow, `${k} got another conversation's flow`);
+              }
+              model.set(k, { flow: f, lastTs: now, udp: o.e.udp });
+              assert.ok(f.live);
             }
-          } else {
-            const f = table.lookup(packet(o.e, now));
-            const k = tupleText(o.e);
-            const known = model.get(k);
-            if (known !== undefined) assert.equal(f, known, `${k} found again`);
-            else {
-              for (const other of model.values())
-                assert.notEqual(f, other, `${k} got another conversation's flow`);
-              model.set(k, f);
-            }
-            assert.ok(f.live);
+            assert.equal(table.size, model.size);
           }
-          assert.equal(table.size, model.size);
-        }
-      }),
+        },
+      ),
       { seed: 0xf10e, numRuns: 3000 },
     );
   });
@@ -124,8 +153,9 @@ describe("FlowTable", () => {
       flows.push(table.lookup(packet(e, 1_000_000 + i)));
     }
     assert.equal(table.size, 40_000);
-    // Both directions find the flow created by the first packet.
-    for (let i = 0; i < es.length; i += 7) {
+    // Both directions find the flow created by the first packet: every flow, those whose
+    // creation made the buckets grow (the 1,025th, 2,049th, ...) included.
+    for (let i = 0; i < es.length; i++) {
       const e = es[i];
       assert.equal(table.lookup(packet(e, 2_000_000)), flows[i]);
       const back = { ...e, src: e.dst, dst: e.src, sport: e.dport, dport: e.sport };
