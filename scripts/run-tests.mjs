@@ -20,8 +20,20 @@ if (selected.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", "--import", "./test/fast-check-setup.ts", "--test", "--test-reporter=spec", ...selected], {
-  cwd: root,
-  stdio: "inherit",
-});
+const r = spawnSync(
+  process.execPath,
+  [
+    "--import",
+    "tsx",
+    "--import",
+    "./test/fast-check-setup.ts",
+    "--test",
+    "--test-reporter=spec",
+    ...selected,
+  ],
+  {
+    cwd: root,
+    stdio: "inherit",
+  },
+);
 process.exit(r.status ?? 1);
