@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { readCapture } from "../../src/capture/file-source.js";
+import { tlsCannotFollow } from "../../src/sniffer/analyzers/tls.js";
 import { SnifferEngine } from "../../src/sniffer/engine.js";
 import type { Ja4Record } from "../../src/sniffer/ja4-record.js";
 import type { Observation } from "../../src/sniffer/observation.js";
@@ -231,5 +232,60 @@ describe("engine: TLS across segments", () => {
     assert.equal(records[0].ja4s, exp.ja4s);
     assert.equal(records[0].tls_server_name, exp.tls_server_name);
     assert.deepEqual(records[0].tls_certs, exp.tls_certs);
+  });
+});
+
+describe("engine: where TLS may start later", () => {
+  test("tlsCannotFollow: SSH banners and non-CONNECT HTTP requests end the watch; STARTTLS protocols, CONNECT and SOCKS do not", () => {
+    const cases: [boolean, string, boolean][] = [
+      [true, "SSH-2.0-OpenSSH_9.2p1\r\n", true],
+      [false, "SSH-2.0-OpenSSH_9.2p1 Debian\r\n", true],
+      [true, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", true],
+      [true, "POST /login HTTP/1.0\r\n", true],
+      [true, "GET http://a.example/ HTTP/1.1\r\n", true], // proxied plain request
+      [true, "OPTIONS * HTTP/1.1\r\n", true],
+      [true, "CONNECT a.example:443 HTTP/1.1\r\n\r\n", false],
+      [true, "EHLO mail.example\r\n", false], // SMTP: STARTTLS may follow
+      [true, "A001 STARTTLS\r\n", false], // IMAP
+      [true, "AUTH TLS\r\n", false], // FTP
+      [true, "GET /a-request-line-cut-before-its-version", false],
+      [true, "GET / HTTPS/1.1\r\n", false],
+      [false, "HTTP/1.1 200 Connection established\r\n\r\n", false],
+      [false, "220 mail.example ESMTP\r\n", false],
+      [true, "\x05\x01\x00", false], // SOCKS5
+    ];
+    for (const [fromClient, text, want] of cases) {
+      const b = Buffer.concat([Buffer.from("junk"), Buffer.from(text, "latin1")]);
+      assert.equal(
+        tlsCannotFollow(fromClient, b, 4, b.length - 4),
+        want,
+        `${fromClient ? "client" : "server"}: ${JSON.stringify(text)}`,
+      );
+    }
+  });
+
+  // A ClientHello record after a first exchange of another protocol.
+  const hello = cat(
+    record(22, handshake(1, clientHelloBody({ ciphers: [0x1301], extensions: [sniExt("late.example")] }))),
+  );
+  function laterTls(first: string, reply: string): Observation[] {
+    const c1 = Buffer.from(first, "latin1");
+    const s1 = Buffer.from(reply, "latin1");
+    const segs: Seg[] = [
+      { fromClient: true, flags: SYN, seq: CISN },
+      { fromClient: false, flags: SYN | ACK, seq: SISN, ack: CISN + 1 },
+      { fromClient: true, flags: ACK, seq: CISN + 1, ack: SISN + 1 },
+      { fromClient: true, flags: PSH_ACK, seq: CISN + 1, payload: c1 },
+      { fromClient: false, flags: PSH_ACK, seq: SISN + 1, payload: s1 },
+      { fromClient: true, flags: PSH_ACK, seq: CISN + 1 + c1.length, payload: hello },
+    ];
+    return run(segs).obs.filter((o) => o.eventType === "tls_client_hello");
+  }
+
+  test("a ClientHello after CONNECT or SMTP STARTTLS is read; after an SSH banner or a GET it is not", () => {
+    assert.equal(laterTls("CONNECT late.example:443 HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n").length, 1);
+    assert.equal(laterTls("STARTTLS\r\n", "220 2.0.0 Ready to start TLS\r\n").length, 1);
+    assert.equal(laterTls("SSH-2.0-OpenSSH_9.2\r\n", "SSH-2.0-OpenSSH_9.2\r\n").length, 0);
+    assert.equal(laterTls("GET / HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n").length, 0);
   });
 });

@@ -33,6 +33,44 @@ function startsTls(buf: Buffer, off: number, len: number): boolean {
   return (b0 & 0x80) !== 0 && buf[off + 2] === 0x01; // SSLv2 record header, msg type 1
 }
 
+const CONNECT = Buffer.from("CONNECT ", "latin1");
+const HTTP_VERSION = Buffer.from(" HTTP/", "latin1");
+/** Bytes of a first chunk searched for the end of an HTTP request line. */
+const REQUEST_LINE_MAX = 1024;
+
+/**
+ * A direction's first chunk after which TLS cannot start on this connection: an SSH
+ * banner (either side; SSH's binary packets that follow could otherwise pass for a TLS
+ * record header), or a client HTTP request line whose method is not CONNECT (TLS through
+ * HTTP comes after a CONNECT; plain requests, proxied or not, never turn into TLS). Other
+ * plaintext protocols may still turn to TLS later (SMTP, IMAP, POP3, FTP STARTTLS), and
+ * SOCKS may carry it, so they are watched as before.
+ */
+export function tlsCannotFollow(fromClient: boolean, buf: Buffer, off: number, len: number): boolean {
+  if (
+    len >= 4 &&
+    buf[off] === 0x53 &&
+    buf[off + 1] === 0x53 &&
+    buf[off + 2] === 0x48 &&
+    buf[off + 3] === 0x2d
+  )
+    return true; // "SSH-"
+  if (!fromClient) return false;
+  // METHOD SP request-target SP HTTP/x.y: a token of capitals, then " HTTP/" before the line's end.
+  let i = 0;
+  while (i < len && i < 20 && buf[off + i] >= 0x41 && buf[off + i] <= 0x5a) i++;
+  if (i === 0 || i >= len || buf[off + i] !== 0x20) return false;
+  if (i === 7 && buf.compare(CONNECT, 0, 8, off, off + 8) === 0) return false;
+  const end = off + Math.min(len, REQUEST_LINE_MAX);
+  for (let p = off + i + 1; p + HTTP_VERSION.length <= end; p++) {
+    const c = buf[p];
+    if (c === 0x0a || c === 0x0d) return false;
+    if (c === 0x20)
+      return buf.compare(HTTP_VERSION, 0, HTTP_VERSION.length, p, p + HTTP_VERSION.length) === 0;
+  }
+  return false;
+}
+
 /**
  * TLS over one TCP flow: handshake messages from both directions → tls_client_hello,
  * tls_session, tls_certificate observations (DECNET fields) and the JA4 record.
@@ -41,6 +79,9 @@ export class TlsAnalyzer implements StreamAnalyzer {
   private client: TlsHandshakeReader | null = null;
   private server: TlsHandshakeReader | null = null;
   private seeks = 0;
+  /** Each direction's first chunk was looked at (for `tlsCannotFollow`). */
+  private sawClient = false;
+  private sawServer = false;
   /** The connection record was filled from a ClientHello (the first one). */
   private recorded = false;
   private chFields: Record<string, string> | undefined;
@@ -77,8 +118,15 @@ export class TlsAnalyzer implements StreamAnalyzer {
       if (this.seeks >= MAX_TLS_SEEKS) return;
       if (!startsTls(buf, off, len)) {
         this.seeks++;
+        if (fromClient ? !this.sawClient : !this.sawServer) {
+          if (tlsCannotFollow(fromClient, buf, off, len)) this.seeks = MAX_TLS_SEEKS;
+        }
+        if (fromClient) this.sawClient = true;
+        else this.sawServer = true;
         return;
       }
+      if (fromClient) this.sawClient = true;
+      else this.sawServer = true;
       r = new TlsHandshakeReader((type, body) => this.onMessage(fromClient, type, body));
       if (fromClient) this.client = r;
       else {
