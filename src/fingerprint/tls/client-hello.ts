@@ -11,7 +11,6 @@ import {
   EXT_SIGNATURE_ALGORITHMS,
   EXT_SUPPORTED_GROUPS,
   EXT_SUPPORTED_VERSIONS,
-  extensionBlockEnd,
   firstOfType,
   newExtensionRound,
   parseExtensionBlock,
@@ -121,81 +120,125 @@ function parse(b: Buffer, counters: Counters): ClientHello | undefined {
   const compressionMethods: number[] = [];
   for (let i = 0; i < cmLen; i++) compressionMethods.push(b[p + i]);
   p += cmLen;
-  // extensions<8..2^16-1>, absent in old clients.
-  const extensions = parseExtensionBlock(b, p, end);
-  if (extensions === undefined) return malformed(counters);
-  if (p < end && extensionBlockEnd(b, p, end) < end) counters.inc("tls.client_hello.trailing_bytes");
+  // extensions<8..2^16-1>, absent in old clients. Framing first (all or nothing), then each
+  // extension read in place: no object per extension (`extensions` makes them on demand).
+  const extOff = p;
+  const extensionTypes: number[] = [];
+  if (p < end) {
+    if (p + 2 > end) return malformed(counters);
+    const blockEnd = p + 2 + ((b[p] << 8) | b[p + 1]);
+    if (blockEnd > end) return malformed(counters);
+    for (let q = p + 2; q < blockEnd; ) {
+      if (q + 4 > blockEnd) return malformed(counters);
+      const len = (b[q + 2] << 8) | b[q + 3];
+      if (q + 4 + len > blockEnd) return malformed(counters);
+      extensionTypes.push((b[q] << 8) | b[q + 1]);
+      q += 4 + len;
+    }
+    if (blockEnd < end) counters.inc("tls.client_hello.trailing_bytes");
+  }
 
-  const ch: ClientHello = {
+  const ch = new ParsedClientHello(
+    b,
+    extOff,
+    end,
     legacyVersion,
-    sessionIdLength: sidLen,
+    sidLen,
     cipherSuites,
     compressionMethods,
-    extensions,
-    extensionTypes: extensions.map((e) => e.type),
-    serverName: undefined,
-    hasServerNameExt: false,
-    hasSupportedVersionsExt: false,
-    alpn: undefined,
-    supportedVersions: undefined,
-    signatureAlgorithms: undefined,
-    supportedGroups: undefined,
-    ecPointFormats: undefined,
-    keyShareGroups: undefined,
-    pskModes: undefined,
-    resumption: {
+    extensionTypes,
+  );
+  // The first occurrence of a duplicated extension wins (a duplicate is itself a signal,
+  // visible in extensionTypes).
+  const r = newExtensionRound();
+  if (extensionTypes.length > 0) {
+    for (let q = extOff + 2, i = 0; i < extensionTypes.length; i++) {
+      const type = extensionTypes[i];
+      const len = (b[q + 2] << 8) | b[q + 3];
+      if (firstOfType(type, r) && !applyExtension(ch, type, b, q + 4, q + 4 + len))
+        counters.inc("tls.client_hello.bad_extension");
+      q += 4 + len;
+    }
+  }
+  return ch;
+}
+
+/** The parser's ClientHello: the extension list itself is made on first use. */
+class ParsedClientHello implements ClientHello {
+  serverName: string | undefined = undefined;
+  hasServerNameExt = false;
+  hasSupportedVersionsExt = false;
+  alpn: Buffer[] | undefined = undefined;
+  supportedVersions: number[] | undefined = undefined;
+  signatureAlgorithms: number[] | undefined = undefined;
+  supportedGroups: number[] | undefined = undefined;
+  ecPointFormats: number[] | undefined = undefined;
+  keyShareGroups: number[] | undefined = undefined;
+  pskModes: number[] | undefined = undefined;
+  readonly resumption: ResumptionSignals;
+  private exts: TlsExtension[] | undefined = undefined;
+
+  constructor(
+    private readonly body: Buffer,
+    private readonly extOff: number,
+    private readonly end: number,
+    readonly legacyVersion: number,
+    readonly sessionIdLength: number,
+    readonly cipherSuites: number[],
+    readonly compressionMethods: number[],
+    readonly extensionTypes: number[],
+  ) {
+    this.resumption = {
       sessionTicketExt: false,
       sessionTicketNonEmpty: false,
       preSharedKey: false,
       pskKeyExchangeModes: false,
       earlyData: false,
-      sessionIdNonEmpty: sidLen > 0,
-    },
-  };
-  // The first occurrence of a duplicated extension wins (a duplicate is itself a signal,
-  // visible in extensionTypes).
-  const r = newExtensionRound();
-  for (const e of extensions) {
-    if (!firstOfType(e.type, r)) continue;
-    if (!applyExtension(ch, e)) counters.inc("tls.client_hello.bad_extension");
+      sessionIdNonEmpty: sessionIdLength > 0,
+    };
   }
-  return ch;
+
+  get extensions(): TlsExtension[] {
+    // The framing was checked by the parser: this cannot fail.
+    this.exts ??= parseExtensionBlock(this.body, this.extOff, this.end) ?? [];
+    return this.exts;
+  }
 }
 
 /** Fills the field of `ch` for a known extension; false when its inside is malformed. */
-function applyExtension(ch: ClientHello, e: TlsExtension): boolean {
-  switch (e.type) {
+function applyExtension(ch: ClientHello, type: number, b: Buffer, start: number, end: number): boolean {
+  switch (type) {
     case EXT_SERVER_NAME: {
       ch.hasServerNameExt = true;
       // An empty server_name is legal in a ServerHello only; a client's is a list.
-      if (e.end === e.start) return true;
-      const name = readHostName(e.buf, e.start, e.end);
+      if (end === start) return true;
+      const name = readHostName(b, start, end);
       if (name === null) return false;
       ch.serverName = name;
       return true;
     }
     case EXT_ALPN:
-      ch.alpn = readAlpnList(e.buf, e.start, e.end);
+      ch.alpn = readAlpnList(b, start, end);
       return ch.alpn !== undefined;
     case EXT_SUPPORTED_VERSIONS:
       ch.hasSupportedVersionsExt = true;
-      ch.supportedVersions = readU16List(e.buf, e.start, e.end, 1);
+      ch.supportedVersions = readU16List(b, start, end, 1);
       return ch.supportedVersions !== undefined;
     case EXT_SIGNATURE_ALGORITHMS:
-      ch.signatureAlgorithms = readU16List(e.buf, e.start, e.end, 2);
+      ch.signatureAlgorithms = readU16List(b, start, end, 2);
       return ch.signatureAlgorithms !== undefined;
     case EXT_SUPPORTED_GROUPS:
-      ch.supportedGroups = readU16List(e.buf, e.start, e.end, 2);
+      ch.supportedGroups = readU16List(b, start, end, 2);
       return ch.supportedGroups !== undefined;
     case EXT_EC_POINT_FORMATS:
-      ch.ecPointFormats = readU8List(e.buf, e.start, e.end);
+      ch.ecPointFormats = readU8List(b, start, end);
       return ch.ecPointFormats !== undefined;
     case EXT_KEY_SHARE:
-      ch.keyShareGroups = readKeyShareGroups(e.buf, e.start, e.end);
+      ch.keyShareGroups = readKeyShareGroups(b, start, end);
       return ch.keyShareGroups !== undefined;
     case EXT_SESSION_TICKET:
       ch.resumption.sessionTicketExt = true;
-      ch.resumption.sessionTicketNonEmpty = e.end > e.start;
+      ch.resumption.sessionTicketNonEmpty = end > start;
       return true;
     case EXT_PRE_SHARED_KEY:
       ch.resumption.preSharedKey = true;
@@ -205,7 +248,7 @@ function applyExtension(ch: ClientHello, e: TlsExtension): boolean {
       return true;
     case EXT_PSK_KEY_EXCHANGE_MODES:
       ch.resumption.pskKeyExchangeModes = true;
-      ch.pskModes = readU8List(e.buf, e.start, e.end);
+      ch.pskModes = readU8List(b, start, end);
       return ch.pskModes !== undefined;
     default:
       return true;
