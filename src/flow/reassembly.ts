@@ -133,6 +133,7 @@ export class StreamReassembler {
 
   /** Releases pending copies (flow end or eviction). */
   release(): void {
+    if (this.pending.length === 0) return; // (nothing held: skip the array length reset)
     this.budget.used -= this.pendingBytes;
     this.pendingBytes = 0;
     this.pending.length = 0;
@@ -140,7 +141,7 @@ export class StreamReassembler {
 
   /** Stops reassembling (nobody reads this stream any more): later data is ignored, copies freed. */
   abandon(): void {
-    this.finish();
+    if (!this.done) this.finish();
   }
 
   private finish(): void {

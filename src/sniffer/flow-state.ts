@@ -43,6 +43,8 @@ export class FlowState implements StreamSink {
   ssh: SshAnalyzer | null = null;
   /** Which direction the reassembler is delivering to (set before each add). */
   deliveringFromClient = true;
+  /** wantsData turned false (final: see there). */
+  private allFinished = false;
 
   constructor(readonly flow: Flow) {}
 
@@ -82,9 +84,11 @@ export class FlowState implements StreamSink {
    * analyzers attached (the list is then final) and all of them are finished, it stays false.
    */
   get wantsData(): boolean {
+    if (this.allFinished) return false;
     if (!this.attachedClient || !this.attachedServer) return true;
     const list = this.analyzers;
     for (let i = 0; i < list.length; i++) if (!list[i].finished) return true;
+    this.allFinished = true;
     return false;
   }
 
