@@ -1,4 +1,4 @@
-import type { Observation } from "../sniffer/observation.js";
+import type { EncodedFieldRun, Observation } from "../sniffer/observation.js";
 import { latin1WriteAt } from "../util/buffer-write.js";
 import { attackerIp, formatRecordTimestamp, makeJsonRecord } from "./json-record.js";
 import type { LineWriter } from "./line-writer.js";
@@ -170,6 +170,45 @@ function putPlain(buf: Buffer, pos: number, s: string): number {
   return pos;
 }
 
+/**
+ * Encodes fields `keys[i]: values[i]`, found at position `at` of the observations they will
+ * be part of, for `Observation.run`: undefined when a name or value would need escaping
+ * (the writer copies a run only where the line needs none).
+ */
+export function encodeFieldRun(
+  at: number,
+  keys: readonly string[],
+  values: readonly string[],
+): EncodedFieldRun | undefined {
+  if (keys.length === 0 || keys.length !== values.length) return undefined;
+  let json = "";
+  let raw = "";
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const v = values[i];
+    if (!FIELD_KEY.test(k) || !PLAIN.test(v)) return undefined;
+    json += `${i === 0 ? "" : ","}"${k}":"${v}"`;
+    raw += ` ${k}=\\"${v}\\"`;
+  }
+  return {
+    at,
+    keys: keys.slice(),
+    values: values.slice(),
+    json: Buffer.from(json, "latin1"),
+    raw: Buffer.from(raw, "latin1"),
+  };
+}
+
+/** Whether `run` holds exactly the line's fields at its position (names and values). */
+function runMatches(run: EncodedFieldRun, keys: string[], values: string[], n: number): boolean {
+  const at = run.at;
+  const rk = run.keys;
+  if (at + rk.length > n) return false;
+  const rv = run.values;
+  for (let i = 0; i < rk.length; i++) if (keys[at + i] !== rk[i] || values[at + i] !== rv[i]) return false;
+  return true;
+}
+
 // One line's field names and values, read from the fields object once: the objects come
 // in many shapes, and each keyed read of one costs far more than a read of these arrays.
 const lineKeys: string[] = [];
@@ -229,6 +268,8 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   }
   const attacker = attackerIp(fields);
   need += attacker.length;
+  const run = o.run;
+  const runAt = run !== undefined && runMatches(run, keys, values, n) ? run.at : -1;
   const start = out.reserve(need + 1);
   if (start < 0) {
     out.write(observationToJsonLine(o, appName));
@@ -253,6 +294,12 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   p = putBytes(b, p, FIELDS_OPEN);
   for (let i = 0; i < n; i++) {
     if (i > 0) b[p++] = 0x2c; // ,
+    if (i === runAt) {
+      const r = run as EncodedFieldRun;
+      p = putBytes(b, p, r.json);
+      i += r.keys.length - 1;
+      continue;
+    }
     b[p++] = 0x22;
     p = putAscii(b, p, keys[i]);
     b[p++] = 0x22;
@@ -288,6 +335,12 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     p = putBytes(b, p, SD_OPEN);
     // Checked PLAIN above: copied without checks, each inside \"...\" of the JSON string.
     for (let i = 0; i < n; i++) {
+      if (i === runAt) {
+        const r = run as EncodedFieldRun;
+        p = putBytes(b, p, r.raw);
+        i += r.keys.length - 1;
+        continue;
+      }
       b[p++] = 0x20;
       p = putAscii(b, p, keys[i]);
       b[p++] = 0x3d; // =

@@ -24,7 +24,7 @@ import { CertificateCache, TlsAnalyzer } from "./analyzers/tls.js";
 import type { DeckyMap } from "./decky-map.js";
 import { type AnalyzerContext, FlowState } from "./flow-state.js";
 import { hasFingerprint, type Ja4Record } from "./ja4-record.js";
-import type { Observation } from "./observation.js";
+import type { EncodedFieldRun, Observation } from "./observation.js";
 
 /** Analyzers that can be switched on or off (`--analyzers`). */
 export type AnalyzerName = "tls" | "quic" | "ssh" | "http" | "tcp" | "timing" | "ipv6";
@@ -152,7 +152,13 @@ export class SnifferEngine implements AnalyzerContext {
     this.table.endAll();
   }
 
-  emit(flow: Flow, eventType: string, severity: number, fields: Record<string, string>): void {
+  emit(
+    flow: Flow,
+    eventType: string,
+    severity: number,
+    fields: Record<string, string>,
+    run?: EncodedFieldRun,
+  ): void {
     this.observations++;
     this.opts.onObservation({
       tsUs: this.tsUs,
@@ -160,6 +166,7 @@ export class SnifferEngine implements AnalyzerContext {
       eventType,
       severity,
       fields,
+      run,
     });
   }
 

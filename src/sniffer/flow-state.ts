@@ -3,13 +3,20 @@ import type { StreamSink } from "../flow/reassembly.js";
 import type { QuicAnalyzer } from "./analyzers/quic.js";
 import type { SshAnalyzer } from "./analyzers/ssh.js";
 import type { Ja4Record } from "./ja4-record.js";
-import type { Observation } from "./observation.js";
+import type { EncodedFieldRun, Observation } from "./observation.js";
 
 /** What an analyzer may do besides parsing: emit observations, read the flow. */
 export interface AnalyzerContext {
   /** Packet time of the packet being processed (µs). */
   readonly tsUs: number;
-  emit(flow: Flow, eventType: string, severity: number, fields: Record<string, string>): void;
+  /** `run`: some of `fields` already encoded for the line writer (see Observation.run). */
+  emit(
+    flow: Flow,
+    eventType: string,
+    severity: number,
+    fields: Record<string, string>,
+    run?: EncodedFieldRun,
+  ): void;
 }
 
 /** An application-layer analyzer attached to one TCP flow. */

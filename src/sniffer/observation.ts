@@ -10,6 +10,23 @@ export interface Observation {
   severity: number;
   /** DECNET field names → string values, in emission order. */
   fields: Record<string, string>;
+  /**
+   * Optional: a run of these fields already encoded for the line writer (fields that
+   * recur unchanged, such as a SYN's header-derived ones). The writer checks it against
+   * `fields` and copies its bytes whole; `fields` stays complete for every other consumer.
+   */
+  run?: EncodedFieldRun | undefined;
+}
+
+/** Consecutive fields encoded once (see sink/observation-format `encodeFieldRun`). */
+export interface EncodedFieldRun {
+  /** Position of the run's first field among the observation's fields (insertion order). */
+  readonly at: number;
+  readonly keys: readonly string[];
+  readonly values: readonly string[];
+  /** The fields object's text of the run (`"k":"v"` joined by ",") and raw_line's (` k=\"v\"`...). */
+  readonly json: Buffer;
+  readonly raw: Buffer;
 }
 
 export const SEVERITY_INFO = 6;

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { makeJsonRecord } from "../../src/sink/json-record.js";
 import { LineWriter } from "../../src/sink/line-writer.js";
 import {
+  encodeFieldRun,
   observationToJsonLine,
   observationToJsonLineSlow,
   writeObservationLine,
@@ -138,5 +139,64 @@ describe("direct line writer", () => {
       assert.equal(gl[i], expected[i], `line ${i}`);
     }
     assert.equal(got, want);
+  });
+
+  test("a pre-encoded run of fields gives the same line; a run that does not match the fields is not used", () => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    const w = new LineWriter(sink, 4096);
+    const expected: string[] = [];
+    const value = fc.oneof(
+      fc.constantFrom("110", "64240", "M,N,W,N,N,S", "true", "t13d1516h2_8daaf6152771_e5627efa2ab1", ""),
+      fc.string({ unit: "grapheme-ascii", maxLength: 12 }),
+    );
+    let used = 0;
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.constantFrom("src_ip", "ttl", "window", "mss", "df", "ja4t", "a", "b", "c", "d"), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+        fc.array(value, { minLength: 10, maxLength: 10 }),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom("none", "value", "key", "position"),
+        (names, vals, a, l, tamper) => {
+          const fields: Record<string, string> = {};
+          names.forEach((k, i) => {
+            fields[k] = vals[i];
+          });
+          const at = a % names.length;
+          const len = 1 + (l % (names.length - at));
+          const keys: string[] = names.slice(at, at + len);
+          const values = vals.slice(at, at + len);
+          if (tamper === "value") values[values.length - 1] += "x";
+          if (tamper === "key") keys[0] = `${keys[0]}_`;
+          const run = encodeFieldRun(tamper === "position" ? at + 1 : at, keys, values);
+          const o = {
+            tsUs: 1_700_000_000_123_456,
+            decky: "web01",
+            severity: 6,
+            eventType: "tcp_syn_fingerprint",
+            fields,
+            run,
+          };
+          if (run !== undefined && tamper === "none") used++;
+          writeObservationLine(w, o);
+          expected.push(observationToJsonLineSlow(o));
+        },
+      ),
+      { seed: 5426, numRuns: 20000 },
+    );
+    w.flush();
+    const got = Buffer.concat(chunks).toString("utf8").split("\n");
+    for (let i = 0; i < expected.length; i++) assert.equal(got[i], expected[i], `line ${i}`);
+    // Runs of PLAIN values were encoded and used, or nothing was checked.
+    assert.ok(used > 3000, `only ${used} runs used`);
   });
 });

@@ -5,14 +5,45 @@ import { ja4t, ja4ts } from "../../fingerprint/tcp/ja4t.js";
 import { SequenceTracker } from "../../fingerprint/tcp/sequence-class.js";
 import { synFingerprint, type TcpSynFingerprint } from "../../fingerprint/tcp/syn-fingerprint.js";
 import type { Flow } from "../../flow/flow.js";
+import { encodeFieldRun } from "../../sink/observation-format.js";
 import type { AnalyzerContext } from "../flow-state.js";
-import { SEVERITY_INFO } from "../observation.js";
+import { type EncodedFieldRun, SEVERITY_INFO } from "../observation.js";
 
 /** What a SYN's header says, independent of addresses, ports and counters. */
 interface SynSummary {
   fp: TcpSynFingerprint | undefined;
   p0f: P0fMatch | undefined;
   ja4t: string;
+  /** The header-derived fields (ttl … df) encoded once for the line writer. */
+  run: EncodedFieldRun | undefined;
+}
+
+/** The tcp_syn_fingerprint fields that come from the SYN's header alone, in their order. */
+const HEADER_FIELDS = [
+  "ttl",
+  "initial_ttl",
+  "hop_distance",
+  "window",
+  "mss",
+  "wscale",
+  "options_sig",
+  "has_sack",
+  "has_timestamps",
+  "tos",
+  "dscp",
+  "ecn",
+  "df",
+] as const;
+/** Where they start: after src_ip, src_port, dst_ip, dst_port. */
+const HEADER_FIELDS_AT = 4;
+
+function headerRun(fp: TcpSynFingerprint | undefined): EncodedFieldRun | undefined {
+  if (fp === undefined) return undefined;
+  return encodeFieldRun(
+    HEADER_FIELDS_AT,
+    HEADER_FIELDS,
+    HEADER_FIELDS.map((k) => fp[k]),
+  );
 }
 
 /** A memo slot: the shape of a SYN (see `synShape`) and what it gives. */
@@ -54,7 +85,8 @@ export class SynAnalyzer {
     const e = this.memo[slot];
     if (!this.memoOff && e !== undefined && e.hash === h && sameShape(e.shape, shape)) return e.summary;
     const p0f = this.p0f === undefined ? undefined : matchP0fSyn(this.p0f, p);
-    const summary = { fp: synFingerprint(p, p0f), p0f, ja4t: ja4t(p) };
+    const fp = synFingerprint(p, p0f);
+    const summary = { fp, p0f, ja4t: ja4t(p), run: headerRun(fp) };
     this.memo[slot] = { hash: h, shape: shape.slice(), summary };
     return summary;
   }
@@ -98,7 +130,7 @@ export class SynAnalyzer {
       fields.p0f_label = s.p0f.label;
       fields.p0f_distance = s.p0f.distanceText;
     }
-    this.ctx.emit(flow, "tcp_syn_fingerprint", SEVERITY_INFO, fields);
+    this.ctx.emit(flow, "tcp_syn_fingerprint", SEVERITY_INFO, fields, s.run);
   }
 
   /** The decky's SYN-ACK: JA4TS on the flow. */
