@@ -11,6 +11,8 @@ import {
   EXT_SIGNATURE_ALGORITHMS,
   EXT_SUPPORTED_GROUPS,
   EXT_SUPPORTED_VERSIONS,
+  extensionBlockEnd,
+  extensionTypesOf,
   firstOfType,
   newExtensionRound,
   parseExtensionBlock,
@@ -123,20 +125,9 @@ function parse(b: Buffer, counters: Counters): ClientHello | undefined {
   // extensions<8..2^16-1>, absent in old clients. Framing first (all or nothing), then each
   // extension read in place: no object per extension (`extensions` makes them on demand).
   const extOff = p;
-  const extensionTypes: number[] = [];
-  if (p < end) {
-    if (p + 2 > end) return malformed(counters);
-    const blockEnd = p + 2 + ((b[p] << 8) | b[p + 1]);
-    if (blockEnd > end) return malformed(counters);
-    for (let q = p + 2; q < blockEnd; ) {
-      if (q + 4 > blockEnd) return malformed(counters);
-      const len = (b[q + 2] << 8) | b[q + 3];
-      if (q + 4 + len > blockEnd) return malformed(counters);
-      extensionTypes.push((b[q] << 8) | b[q + 1]);
-      q += 4 + len;
-    }
-    if (blockEnd < end) counters.inc("tls.client_hello.trailing_bytes");
-  }
+  const extensionTypes = extensionTypesOf(b, p, end);
+  if (extensionTypes === undefined) return malformed(counters);
+  if (p < end && extensionBlockEnd(b, p, end) < end) counters.inc("tls.client_hello.trailing_bytes");
 
   const ch = new ParsedClientHello(
     b,
@@ -151,14 +142,12 @@ function parse(b: Buffer, counters: Counters): ClientHello | undefined {
   // The first occurrence of a duplicated extension wins (a duplicate is itself a signal,
   // visible in extensionTypes).
   const r = newExtensionRound();
-  if (extensionTypes.length > 0) {
-    for (let q = extOff + 2, i = 0; i < extensionTypes.length; i++) {
-      const type = extensionTypes[i];
-      const len = (b[q + 2] << 8) | b[q + 3];
-      if (firstOfType(type, r) && !applyExtension(ch, type, b, q + 4, q + 4 + len))
-        counters.inc("tls.client_hello.bad_extension");
-      q += 4 + len;
-    }
+  for (let q = extOff + 2, i = 0; i < extensionTypes.length; i++) {
+    const type = extensionTypes[i];
+    const len = (b[q + 2] << 8) | b[q + 3];
+    if (firstOfType(type, r) && !applyExtension(ch, type, b, q + 4, q + 4 + len))
+      counters.inc("tls.client_hello.bad_extension");
+    q += 4 + len;
   }
   return ch;
 }

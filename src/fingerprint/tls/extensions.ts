@@ -57,25 +57,37 @@ export function firstOfType(type: number, r: number): boolean {
 }
 
 /**
- * Parses an extensions block `extensions<0..2^16-1>` starting at `off` (the 2-byte length).
- * Returns the list in wire order, or undefined when a length runs past `end`. An absent
- * block (off === end) is an empty list. Bytes after the block are left to the caller.
+ * Checks the framing of an extensions block `extensions<0..2^16-1>` starting at `off` (the
+ * 2-byte length) and returns the extension types in wire order, or undefined when a length
+ * runs past `end`. An absent block (off === end) has none. Bytes after the block are left
+ * to the caller. The extensions are then found in place: the first one's 4-byte header is
+ * at off + 2, each next one 4 + its data length further on.
  */
-export function parseExtensionBlock(buf: Buffer, off: number, end: number): TlsExtension[] | undefined {
-  const out: TlsExtension[] = [];
-  if (off === end) return out;
+export function extensionTypesOf(buf: Buffer, off: number, end: number): number[] | undefined {
+  const types: number[] = [];
+  if (off === end) return types;
   if (off + 2 > end) return undefined;
-  const blockEnd = off + 2 + buf.readUInt16BE(off);
+  const blockEnd = off + 2 + ((buf[off] << 8) | buf[off + 1]);
   if (blockEnd > end) return undefined;
-  let p = off + 2;
-  while (p < blockEnd) {
+  for (let p = off + 2; p < blockEnd; ) {
     if (p + 4 > blockEnd) return undefined;
-    const type = (buf[p] << 8) | buf[p + 1];
     const len = (buf[p + 2] << 8) | buf[p + 3];
-    p += 4;
-    if (p + len > blockEnd) return undefined;
-    out.push(new TlsExtension(type, buf, p, p + len));
-    p += len;
+    if (p + 4 + len > blockEnd) return undefined;
+    types.push((buf[p] << 8) | buf[p + 1]);
+    p += 4 + len;
+  }
+  return types;
+}
+
+/** The extensions block at `off` as objects (see `extensionTypesOf`); undefined when broken. */
+export function parseExtensionBlock(buf: Buffer, off: number, end: number): TlsExtension[] | undefined {
+  const types = extensionTypesOf(buf, off, end);
+  if (types === undefined) return undefined;
+  const out: TlsExtension[] = [];
+  for (let i = 0, p = off + 2; i < types.length; i++) {
+    const len = (buf[p + 2] << 8) | buf[p + 3];
+    out.push(new TlsExtension(types[i], buf, p + 4, p + 4 + len));
+    p += 4 + len;
   }
   return out;
 }
