@@ -123,6 +123,20 @@ describe("hello prints cache", () => {
     checkServerHellos(0x5e4e, 20_000);
   });
 
+  test("a hello past the cache's bounds (70 extensions) gets the same prints uncached", () => {
+    const extensions = Array.from({ length: 70 }, (_, i) => ext(0x1000 + ((i * 37) % 70)));
+    for (const transport of ["t", "q"] as const) {
+      const ch = parseClientHello(
+        clientHelloBody({ version: 0x0303, ciphers: [0x0a0a, 0x1301], extensions }),
+      );
+      assert.ok(ch !== undefined);
+      const p = clientHelloPrints(ch, transport);
+      assert.deepEqual({ ja3: p.ja3, ja4: p.ja4 }, { ja3: ja3(ch), ja4: ja4(ch, transport) });
+      assert.equal(p.rawExtensions, decimalList(ch.extensionTypes));
+      assert.equal(p.rawCiphers, decimalList(ch.cipherSuites));
+    }
+  });
+
   // Pairs of hellos that differ in exactly one input of the prints, looked up one after the
   // other with every hash colliding: the second must not get the first one's prints.
   test("hellos differing in one input never share prints (hashes colliding)", () => {

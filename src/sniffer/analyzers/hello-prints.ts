@@ -24,7 +24,7 @@
 import { hash12, hash12Once, md5HexOnce } from "../../fingerprint/digest.js";
 import { hex4 } from "../../fingerprint/tls/hash.js";
 import type { ClientHello, Ja3, Ja3s, Ja4, Ja4s, ServerHello } from "../../fingerprint/tls/index.js";
-import { isGrease, ja3, ja3s, ja4, ja4s } from "../../fingerprint/tls/index.js";
+import { isGrease, ja3s, ja4s } from "../../fingerprint/tls/index.js";
 import { ja3Head, ja3Tail } from "../../fingerprint/tls/ja3.js";
 import { type Ja4Transport, ja4Parts } from "../../fingerprint/tls/ja4.js";
 import { alpnText, decimalList, hexList, tlsVersionName } from "./decnet-fields.js";
@@ -135,10 +135,11 @@ function tooLong(v: readonly unknown[] | undefined): boolean {
   return v !== undefined && v.length > MAX_LIST;
 }
 
-/** A ClientHello shape: the inputs of the prints but the extension order, and what they give. */
-class Shape {
-  /** Whether hellos of this shape came with their extensions in more than one order. */
-  shuffles = false;
+/**
+ * What a ClientHello gives apart from its extension order: every order-free print, and
+ * the pieces the order-dependent ones (JA3, raw_extensions, JA4_o, JA4_ro) are built from.
+ */
+class OrderFreePrints {
   readonly ja4: string;
   readonly ja4R: string;
   readonly ja4Prefix: string;
@@ -152,31 +153,8 @@ class Shape {
   readonly rawCiphers: string;
   readonly supportedVersions: string | undefined;
   readonly signatureAlgorithms: string | undefined;
-  // The key (GREASE left out of every list but the point formats).
-  readonly legacyVersion: number;
-  readonly ciphers: number[];
-  readonly groups: number[] | undefined;
-  readonly formats: number[] | undefined;
-  readonly sigs: number[] | undefined;
-  readonly versions: number[] | undefined;
-  readonly alpn: Buffer[] | undefined;
 
-  constructor(
-    readonly hash: number,
-    readonly transport: Ja4Transport,
-    /** Non-GREASE extension types, ascending (the order-free part of the key). */
-    readonly extSorted: number[],
-    /** The first order seen. */
-    readonly firstOrder: number[],
-    ch: ClientHello,
-  ) {
-    this.legacyVersion = ch.legacyVersion;
-    this.ciphers = copyList(ch.cipherSuites, true) ?? [];
-    this.groups = copyList(ch.supportedGroups, true);
-    this.formats = copyList(ch.ecPointFormats, false);
-    this.sigs = copyList(ch.signatureAlgorithms, true);
-    this.versions = copyList(ch.supportedVersions, true);
-    this.alpn = ch.alpn?.map((b) => Buffer.from(b));
+  constructor(ch: ClientHello, transport: Ja4Transport) {
     const p = ja4Parts(ch, transport);
     this.ja4 = `${p.prefix}_${hash12(p.ciphersSorted)}_${hash12(p.extensionsSorted)}`;
     this.ja4R = `${p.prefix}_${p.ciphersSorted}_${p.extensionsSorted}`;
@@ -194,22 +172,7 @@ class Shape {
       ch.signatureAlgorithms === undefined ? undefined : hexList(ch.signatureAlgorithms);
   }
 
-  matches(h: number, transport: Ja4Transport, sorted: readonly number[], ch: ClientHello): boolean {
-    return (
-      this.hash === h &&
-      this.transport === transport &&
-      this.legacyVersion === ch.legacyVersion &&
-      sameNumbers(this.extSorted, sorted) &&
-      sameList(this.ciphers, ch.cipherSuites, true) &&
-      sameList(this.groups, ch.supportedGroups, true) &&
-      sameList(this.formats, ch.ecPointFormats, false) &&
-      sameList(this.sigs, ch.signatureAlgorithms, true) &&
-      sameList(this.versions, ch.supportedVersions, true) &&
-      sameAlpn(this.alpn, ch.alpn)
-    );
-  }
-
-  /** The prints of a hello of this shape whose non-GREASE extensions came in `order`. */
+  /** The prints of a hello whose non-GREASE extensions came in `order`. */
   prints(order: readonly number[]): ClientHelloPrints {
     let dec = "";
     let hex = "";
@@ -239,6 +202,55 @@ class Shape {
   }
 }
 
+/** A ClientHello shape: the inputs of the prints but the extension order, and what they give. */
+class Shape {
+  /** Whether hellos of this shape came with their extensions in more than one order. */
+  shuffles = false;
+  readonly out: OrderFreePrints;
+  // The key (GREASE left out of every list but the point formats).
+  readonly legacyVersion: number;
+  readonly ciphers: number[];
+  readonly groups: number[] | undefined;
+  readonly formats: number[] | undefined;
+  readonly sigs: number[] | undefined;
+  readonly versions: number[] | undefined;
+  readonly alpn: Buffer[] | undefined;
+
+  constructor(
+    readonly hash: number,
+    readonly transport: Ja4Transport,
+    /** Non-GREASE extension types, ascending (the order-free part of the key). */
+    readonly extSorted: number[],
+    /** The first order seen. */
+    readonly firstOrder: number[],
+    ch: ClientHello,
+  ) {
+    this.legacyVersion = ch.legacyVersion;
+    this.ciphers = copyList(ch.cipherSuites, true) ?? [];
+    this.groups = copyList(ch.supportedGroups, true);
+    this.formats = copyList(ch.ecPointFormats, false);
+    this.sigs = copyList(ch.signatureAlgorithms, true);
+    this.versions = copyList(ch.supportedVersions, true);
+    this.alpn = ch.alpn?.map((b) => Buffer.from(b));
+    this.out = new OrderFreePrints(ch, transport);
+  }
+
+  matches(h: number, transport: Ja4Transport, sorted: readonly number[], ch: ClientHello): boolean {
+    return (
+      this.hash === h &&
+      this.transport === transport &&
+      this.legacyVersion === ch.legacyVersion &&
+      sameNumbers(this.extSorted, sorted) &&
+      sameList(this.ciphers, ch.cipherSuites, true) &&
+      sameList(this.groups, ch.supportedGroups, true) &&
+      sameList(this.formats, ch.ecPointFormats, false) &&
+      sameList(this.sigs, ch.signatureAlgorithms, true) &&
+      sameList(this.versions, ch.supportedVersions, true) &&
+      sameAlpn(this.alpn, ch.alpn)
+    );
+  }
+}
+
 /** An exact structure: a shape and one extension order. */
 interface Exact {
   readonly hash: number;
@@ -253,17 +265,10 @@ const exacts: (Exact | undefined)[] = new Array<Exact | undefined>(SLOTS).fill(u
 const order: number[] = [];
 const sorted: number[] = [];
 
+/** The prints without the cache (for hellos past its list bounds). */
 function computeClient(ch: ClientHello, transport: Ja4Transport): ClientHelloPrints {
-  return {
-    ja3: ja3(ch),
-    ja4: ja4(ch, transport),
-    tlsVersion: tlsVersionName(ch.legacyVersion),
-    alpn: alpnText(ch.alpn),
-    rawCiphers: decimalList(ch.cipherSuites),
-    rawExtensions: decimalList(ch.extensionTypes),
-    supportedVersions: ch.supportedVersions === undefined ? undefined : hexList(ch.supportedVersions),
-    signatureAlgorithms: ch.signatureAlgorithms === undefined ? undefined : hexList(ch.signatureAlgorithms),
-  };
+  const order = copyList(ch.extensionTypes, true) ?? [];
+  return new OrderFreePrints(ch, transport).prints(order);
 }
 
 /** JA3, JA4 and DECNET's list fields of a ClientHello (cached by structure). */
@@ -328,7 +333,7 @@ export function clientHelloPrints(ch: ClientHello, transport: Ja4Transport): Cli
   } else if (!shape.shuffles && !sameNumbers(shape.firstOrder, order)) {
     shape.shuffles = true;
   }
-  const prints = shape.prints(order);
+  const prints = shape.out.prints(order);
   if (!shape.shuffles) exacts[he & MASK] = { hash: he, shape, order: order.slice(), prints };
   return prints;
 }
