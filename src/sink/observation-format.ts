@@ -71,6 +71,16 @@ function keyOk(k: string): boolean {
   return true;
 }
 
+/** A field whose name and value need no escaping, as the fields object's text. */
+function plainJsonPair(k: string, v: string): string {
+  return `"${k}":"${v}"`;
+}
+
+/** The same field as raw_line's text, inside the JSON string: ` k=\"v\"`. */
+function plainRawPair(k: string, v: string): string {
+  return ` ${k}=\\"${v}\\"`;
+}
+
 /**
  * DECNET's JSON record of an observation as one line of text — byte for byte
  * `JSON.stringify(makeJsonRecord(...))` (tested), built in one pass: the common values
@@ -87,8 +97,8 @@ export function observationToJsonLine(o: Observation, appName = SNIFFER_APP_NAME
     if (!keyOk(k)) return observationToJsonLineSlow(o, appName);
     const v = o.fields[k];
     if (PLAIN.test(v)) {
-      sdRaw += ` ${k}=\\"${v}\\"`;
-      fieldsJson += fieldsJson === "" ? `"${k}":"${v}"` : `,"${k}":"${v}"`;
+      sdRaw += plainRawPair(k, v);
+      fieldsJson += fieldsJson === "" ? plainJsonPair(k, v) : `,${plainJsonPair(k, v)}`;
     } else {
       const esc = JSON.stringify(` ${k}="${escapeParamValue(v)}"`);
       sdRaw += esc.slice(1, -1);
@@ -187,8 +197,8 @@ export function encodeFieldRun(
     const k = keys[i];
     const v = values[i];
     if (!FIELD_KEY.test(k) || !PLAIN.test(v)) return undefined;
-    json += `${i === 0 ? "" : ","}"${k}":"${v}"`;
-    raw += ` ${k}=\\"${v}\\"`;
+    json += i === 0 ? plainJsonPair(k, v) : `,${plainJsonPair(k, v)}`;
+    raw += plainRawPair(k, v);
   }
   return {
     at,
@@ -237,9 +247,9 @@ function putBytes(buf: Buffer, pos: number, bytes: Buffer): number {
 /**
  * Writes `observationToJsonLine(o)` and a newline straight into the writer's buffer,
  * byte for byte the same line (tested), without building the line as a string: the
- * common line — every value PLAIN — is copied character by character, once for the
- * fields object and once inside raw_line. A line with anything to escape is written
- * through `observationToJsonLine` instead.
+ * common line — every value PLAIN — is written once into the fields object, and raw_line
+ * copies those bytes back (a pre-encoded run, `Observation.run`, is copied whole). A line
+ * with anything to escape is written through `observationToJsonLine` instead.
  */
 export function writeObservationLine(out: LineWriter, o: Observation, appName = SNIFFER_APP_NAME): void {
   if (!(o.tsUs >= 0) || !headersOk(o, appName)) {
