@@ -115,7 +115,7 @@ export class FlowTable {
     k.fromPacket(p);
     const srcIsLow = k.srcIsLow;
     let flow = this.buckets[k.hash & this.mask];
-    while (flow !== null && !k.matches(flow.key)) flow = flow.hnext;
+    while (flow !== null && !k.matches(flow)) flow = flow.hnext;
     if (flow === null) {
       flow = this.create(p, k, serverHint);
       this.append(flow);

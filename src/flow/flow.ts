@@ -4,7 +4,8 @@ import { StreamReassembler } from "./reassembly.js";
 
 /**
  * One bidirectional conversation (TCP or UDP), oriented client → server.
- * A class (not an object literal) so every flow shares one V8 shape.
+ * A class (not an object literal) so every flow shares one V8 shape. The flow is its own
+ * canonical key (both directions): a lookup reads one object, not two.
  */
 export class Flow extends FlowKey {
   /** Doubly-linked LRU list (least recently active at the head of the table). */
@@ -14,13 +15,6 @@ export class Flow extends FlowKey {
   hnext: Flow | null = null;
   /** False once the flow left the table. */
   live = true;
-  /**
-   * Canonical identity (both directions): the flow itself. The key's fields live in the
-   * flow object, so a lookup reads one object, not two.
-   */
-  get key(): FlowKey {
-    return this;
-  }
   /** Which of the flow table's LRU lists (timeout class) holds this flow. */
   lruClass = 0;
   /** Decky name when a decky map is in use (a string owned by the map). */
@@ -168,12 +162,12 @@ export class Flow extends FlowKey {
   }
 
   private lowText(): string {
-    if (this.loText === undefined) this.loText = this.key.addressText(0);
+    if (this.loText === undefined) this.loText = this.addressText(0);
     return this.loText;
   }
 
   private highText(): string {
-    if (this.hiText === undefined) this.hiText = this.key.addressText(1);
+    if (this.hiText === undefined) this.hiText = this.addressText(1);
     return this.hiText;
   }
 

@@ -15,19 +15,18 @@ function isLinkLocal(word0: number): boolean {
  */
 export function checkLinkLocal(ctx: AnalyzerContext, flow: Flow): void {
   if (flow.ipVersion !== 6) return;
-  const k = flow.key;
-  const lowLL = isLinkLocal(k.a0);
-  const highLL = isLinkLocal(k.b0);
+  const lowLL = isLinkLocal(flow.a0);
+  const highLL = isLinkLocal(flow.b0);
   if (!lowLL && !highLL) return;
   // Report the attacker side when it is link-local, else the decky side.
   const clientLow = flow.clientIsLow;
   const clientLL = clientLow ? lowLL : highLL;
   const useLow = clientLL ? clientLow : !clientLow;
-  const w2 = useLow ? k.a2 : k.b2;
-  const w3 = useLow ? k.a3 : k.b3;
+  const w2 = useLow ? flow.a2 : flow.b2;
+  const w3 = useLow ? flow.a3 : flow.b3;
   const fields: Record<string, string> = {
     ...endpointFields(flow),
-    link_local_ip: useLow ? flow.key.addressText(0) : flow.key.addressText(1),
+    link_local_ip: useLow ? flow.addressText(0) : flow.addressText(1),
     side: clientLL ? "attacker" : "decky",
   };
   // Interface identifier = words 2..3: bytes 8..15. EUI-64 has ff:fe at bytes 11..12.
