@@ -100,8 +100,17 @@ function analyzer(p0f: P0fDatabase | undefined): { a: SynAnalyzer; emitted: Reco
   const emitted: Record<string, string>[] = [];
   const ctx: AnalyzerContext = {
     tsUs: 0,
-    emit: (_flow, _type, _severity, fields) => {
+    emit: (_flow, _type, _severity, fields, run) => {
       emitted.push(fields);
+      // The pre-encoded header fields are exactly the fields at their place (else the
+      // line writer silently ignores them).
+      if (run !== undefined) {
+        const entries = Object.entries(fields).slice(run.at, run.at + run.keys.length);
+        assert.deepEqual(
+          entries,
+          run.keys.map((k, i) => [k, run.values[i]]),
+        );
+      } else assert.fail("a SYN observation without its encoded header fields");
     },
   };
   return { a: new SynAnalyzer(ctx, p0f), emitted };
