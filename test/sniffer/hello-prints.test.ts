@@ -15,6 +15,7 @@ import { alpnText, decimalList, hexList, tlsVersionName } from "../../src/sniffe
 import {
   clientHelloPrints,
   collideHelloHashesForTesting,
+  helloCachesHeldForTesting,
   serverHelloPrints,
 } from "../../src/sniffer/analyzers/hello-prints.js";
 import {
@@ -121,6 +122,21 @@ describe("hello prints cache", () => {
 
   test("ServerHello: cached prints equal a fresh computation (20,000 hellos)", () => {
     checkServerHellos(0x5e4e, 20_000);
+  });
+
+  test("bounded: hellos with long lists never make the caches hold more than their bound", () => {
+    const { max } = helloCachesHeldForTesting();
+    // 2,000 distinct hellos of 1,000 ciphers each: 2 M list values offered.
+    for (let i = 0; i < 2000; i++) {
+      const ciphers = Array.from({ length: 1000 }, (_, k) => (i * 1000 + k) & 0xffff);
+      const ch = parseClientHello(
+        clientHelloBody({ version: 0x0303, ciphers, extensions: [sniExt("a.example")] }),
+      );
+      assert.ok(ch !== undefined);
+      const p = clientHelloPrints(ch, "t");
+      if (i % 199 === 0) assert.deepEqual(p.ja4, ja4(ch, "t"));
+      assert.ok(helloCachesHeldForTesting().held <= max);
+    }
   });
 
   test("a hello past the cache's bounds (70 extensions) gets the same prints uncached", () => {

@@ -17,8 +17,10 @@
  * the cache. A test compares cached and fresh prints over 30,000 generated hellos.
  *
  * Bounds: 4096 slots per level (direct-mapped: a colliding structure replaces the
- * entry), lists of at most MAX_LIST values and MAX_SORTED extensions; longer hellos are
- * computed without the cache.
+ * entry), lists of at most MAX_LIST values and MAX_SORTED extensions (longer hellos are
+ * computed without the cache), and MAX_HELD list values and ALPN bytes held by all
+ * entries together (beyond it every cache starts over), so crafted hellos with long lists
+ * cannot make the caches large.
  */
 
 import { hash12, hash12Once, md5HexOnce } from "../../fingerprint/digest.js";
@@ -58,9 +60,37 @@ const MASK = SLOTS - 1;
 const MAX_LIST = 1024;
 /** More extensions than this skip the cache (their order-free key is sorted by insertion). */
 const MAX_SORTED = 64;
+/** List values and ALPN bytes the entries of all three caches hold together. */
+const MAX_HELD = 256 * 1024;
+let held = 0;
+
+/** Accounts for an entry about to be stored (`cost`: its list values and ALPN bytes). */
+function hold(cost: number): void {
+  held += cost;
+  if (held <= MAX_HELD) return;
+  shapes.fill(undefined);
+  exacts.fill(undefined);
+  servers.fill(undefined);
+  held = cost;
+}
+
+function listCost(v: readonly unknown[] | undefined): number {
+  return v === undefined ? 0 : v.length;
+}
+
+function alpnCost(names: readonly Buffer[] | undefined): number {
+  let n = 0;
+  if (names !== undefined) for (const b of names) n += 1 + b.length;
+  return n;
+}
 
 /** All-ones normally; 0 in tests, so that every structure collides and the comparisons decide. */
 let hashMask = -1;
+
+/** Testing only: the list values and ALPN bytes the caches hold (at most MAX_HELD). */
+export function helloCachesHeldForTesting(): { held: number; max: number } {
+  return { held, max: MAX_HELD };
+}
 
 /** Testing only: make every hello hash alike (true) or restore the real hash (false). */
 export function collideHelloHashesForTesting(on: boolean): void {
@@ -303,10 +333,8 @@ export function clientHelloPrints(ch: ClientHello, transport: Ja4Transport): Cli
     sorted[j] = t;
   }
   let h = mix(0x6a09e667, transport.charCodeAt(0));
-  h = mix(
-    h,
-    ch.legacyVersion | (ch.hasServerNameExt ? 0x10000 : 0) | (ch.hasSupportedVersionsExt ? 0x20000 : 0),
-  );
+  // (Which extensions are present, server_name and supported_versions included, is in `sorted`.)
+  h = mix(h, ch.legacyVersion);
   for (let i = 0; i < sorted.length; i++) h = mix(h, sorted[i]);
   h = mix(h, sorted.length);
   h = mixList(h, ch.cipherSuites, true);
@@ -329,12 +357,24 @@ export function clientHelloPrints(ch: ClientHello, transport: Ja4Transport): Cli
   let shape = shapes[h & MASK];
   if (shape === undefined || !shape.matches(h, transport, sorted, ch)) {
     shape = new Shape(h, transport, sorted.slice(), order.slice(), ch);
+    hold(
+      2 * order.length +
+        listCost(shape.ciphers) +
+        listCost(shape.groups) +
+        listCost(shape.formats) +
+        listCost(shape.sigs) +
+        listCost(shape.versions) +
+        alpnCost(shape.alpn),
+    );
     shapes[h & MASK] = shape;
   } else if (!shape.shuffles && !sameNumbers(shape.firstOrder, order)) {
     shape.shuffles = true;
   }
   const prints = shape.out.prints(order);
-  if (!shape.shuffles) exacts[he & MASK] = { hash: he, shape, order: order.slice(), prints };
+  if (!shape.shuffles) {
+    hold(1 + order.length);
+    exacts[he & MASK] = { hash: he, shape, order: order.slice(), prints };
+  }
   return prints;
 }
 
@@ -382,6 +422,7 @@ export function serverHelloPrints(sh: ServerHello, transport: Ja4Transport): Ser
   )
     return e.prints;
   const prints = computeServer(sh, transport);
+  hold(1 + sh.extensionTypes.length + (sh.alpn === undefined ? 0 : sh.alpn.length));
   servers[h & MASK] = {
     hash: h,
     transport,
