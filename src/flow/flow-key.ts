@@ -148,7 +148,7 @@ export class FlowKey {
   /** Text of endpoint `which` (0 = low, 1 = high): IPv4 dotted quad or RFC 5952 IPv6. */
   addressText(which: 0 | 1): string {
     const w0 = which === 0 ? this.a0 : this.b0;
-    if (this.ipVersion === 4) return `${w0 >>> 24}.${(w0 >>> 16) & 0xff}.${(w0 >>> 8) & 0xff}.${w0 & 0xff}`;
+    if (this.ipVersion === 4) return ipv4Text(w0);
     const bytes = Buffer.alloc(16);
     bytes.writeInt32BE(w0, 0);
     bytes.writeInt32BE(which === 0 ? this.a1 : this.b1, 4);
@@ -156,6 +156,27 @@ export class FlowKey {
     bytes.writeInt32BE(which === 0 ? this.a3 : this.b3, 12);
     return formatAddress(bytes, 0, 6);
   }
+}
+
+/**
+ * Dotted-quad texts of recent IPv4 addresses, direct-mapped by address (bounded: 8,192
+ * slots; a colliding address replaces the entry). A scan brings one source back for
+ * thousands of flows: each flow then gets the same (flat, already hashed) string instead
+ * of a new one to build, flatten and hash again in every map it keys.
+ */
+const IPV4_TEXT_SLOTS = 8192;
+const ipv4Words = new Int32Array(IPV4_TEXT_SLOTS);
+const ipv4Texts: (string | undefined)[] = new Array<string | undefined>(IPV4_TEXT_SLOTS).fill(undefined);
+
+/** The dotted quad of the IPv4 address `w` (an int32, big-endian order). */
+export function ipv4Text(w: number): string {
+  const slot = fmix(w) & (IPV4_TEXT_SLOTS - 1);
+  const cached = ipv4Texts[slot];
+  if (cached !== undefined && ipv4Words[slot] === w) return cached;
+  const text = `${w >>> 24}.${(w >>> 16) & 0xff}.${(w >>> 8) & 0xff}.${w & 0xff}`;
+  ipv4Words[slot] = w;
+  ipv4Texts[slot] = text;
+  return text;
 }
 
 /** Big-endian int32 at `off` (bounds already checked by the decoder; inlined, no range checks). */

@@ -230,19 +230,84 @@ const valueStarts: number[] = [];
 
 /** Constant pieces of the line as bytes (copied with one memcpy each). */
 const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
-const TIMESTAMP_OPEN = ascii('{"timestamp":"');
-const DECKY_OPEN = ascii('","decky":"');
-const SERVICE_OPEN = ascii('","service":"');
-const EVENT_OPEN = ascii('","event_type":"');
-const ATTACKER_OPEN = ascii('","attacker_ip":"');
 const FIELDS_OPEN = ascii('","fields":{');
-const RAW_OPEN = ascii('},"msg":"","raw_line":"<');
 const SD_OPEN = ascii(`[${SD_ID}`);
 
 function putBytes(buf: Buffer, pos: number, bytes: Buffer): number {
   buf.set(bytes, pos);
   return pos + bytes.length;
 }
+
+/**
+ * The constant pieces of a line around its fields, for one decky, event type, severity and
+ * second: built once a second per kind of line, copied with one memcpy each.
+ */
+interface LineFrame {
+  decky: string;
+  appName: string;
+  eventType: string;
+  severity: number;
+  second: number;
+  /** `{"timestamp":"…","decky":"…","service":"…","event_type":"…","attacker_ip":"` */
+  head: Buffer;
+  /** `},"msg":"","raw_line":"<PRI>1 YYYY-MM-DDTHH:MM:SS.` (the microseconds follow) */
+  rawHead: Buffer;
+  /** `+00:00 DECKY APP - TYPE ` */
+  rawMid: Buffer;
+}
+const FRAME_SLOTS = 64;
+/** Direct-mapped by decky and event type; a colliding pair replaces the entry (bounded: 64). */
+const frames: (LineFrame | undefined)[] = new Array<LineFrame | undefined>(FRAME_SLOTS).fill(undefined);
+
+function frameSlot(decky: string, eventType: string): number {
+  const d = decky.length;
+  const t = eventType.length;
+  return (
+    (d === 0 ? 0 : decky.charCodeAt(d - 1) * 7 + d) ^ (t === 0 ? 0 : eventType.charCodeAt(t >> 1) * 3 + t)
+  );
+}
+
+/** The frame of a line, or undefined when its header parts need escaping (the string path). */
+function frameOf(o: Observation, appName: string): LineFrame | undefined {
+  const sec = Math.floor(o.tsUs / 1_000_000);
+  const slot = frameSlot(o.decky, o.eventType) & (FRAME_SLOTS - 1);
+  const f = frames[slot];
+  if (
+    f !== undefined &&
+    f.second === sec &&
+    f.decky === o.decky &&
+    f.eventType === o.eventType &&
+    f.appName === appName &&
+    f.severity === o.severity
+  )
+    return f;
+  if (!headersOk(o, appName)) return undefined;
+  refreshSecond(o.tsUs);
+  const nf: LineFrame = {
+    decky: o.decky,
+    appName,
+    eventType: o.eventType,
+    severity: o.severity,
+    second: sec,
+    head: ascii(
+      `{"timestamp":"${lastRecordTs}","decky":"${o.decky}","service":"${appName}","event_type":"${o.eventType}","attacker_ip":"`,
+    ),
+    rawHead: ascii(`},"msg":"","raw_line":"<${128 + o.severity}>1 ${lastSyslogPrefix}`),
+    rawMid: ascii(`+00:00 ${o.decky} ${appName} - ${o.eventType} `),
+  };
+  frames[slot] = nf;
+  return nf;
+}
+
+/** DECNET's attacker address field (json-record `attackerIp`), found among the line's names. */
+function attackerAmong(keys: string[], values: string[], n: number): string {
+  for (let c = 0; c < ATTACKER_KEYS.length; c++) {
+    const want = ATTACKER_KEYS[c];
+    for (let i = 0; i < n; i++) if (keys[i] === want && values[i] !== undefined) return values[i];
+  }
+  return "Unknown";
+}
+const ATTACKER_KEYS = ["src_ip", "src", "client_ip", "remote_ip", "ip", "target_ip"];
 
 /**
  * Writes `observationToJsonLine(o)` and a newline straight into the writer's buffer,
@@ -252,7 +317,8 @@ function putBytes(buf: Buffer, pos: number, bytes: Buffer): number {
  * with anything to escape is written through `observationToJsonLine` instead.
  */
 export function writeObservationLine(out: LineWriter, o: Observation, appName = SNIFFER_APP_NAME): void {
-  if (!(o.tsUs >= 0) || !headersOk(o, appName)) {
+  const frame = o.tsUs >= 0 ? frameOf(o, appName) : undefined;
+  if (frame === undefined) {
     out.write(observationToJsonLine(o, appName));
     return;
   }
@@ -261,7 +327,7 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   const values = lineValues;
   let n = 0;
   // Bytes needed when every value is PLAIN (one byte per character).
-  let need = 200 + 2 * o.decky.length + 2 * appName.length + 2 * o.eventType.length;
+  let need = 40 + frame.head.length + frame.rawHead.length + frame.rawMid.length;
   for (const k in fields) {
     const v = fields[k];
     if (checkedKeys[n] !== k) {
@@ -276,7 +342,7 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     need += 2 * k.length + 2 * v.length + 12;
     n++;
   }
-  const attacker = attackerIp(fields);
+  const attacker = attackerAmong(keys, values, n);
   need += attacker.length;
   const run = o.run;
   const runAt = run !== undefined && runMatches(run, keys, values, n) ? run.at : -1;
@@ -285,17 +351,8 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     out.write(observationToJsonLine(o, appName));
     return;
   }
-  refreshSecond(o.tsUs);
   const b = out.buffer;
-  let p = putBytes(b, start, TIMESTAMP_OPEN);
-  p = putAscii(b, p, lastRecordTs);
-  p = putBytes(b, p, DECKY_OPEN);
-  p = putAscii(b, p, o.decky);
-  p = putBytes(b, p, SERVICE_OPEN);
-  p = putAscii(b, p, appName);
-  p = putBytes(b, p, EVENT_OPEN);
-  p = putAscii(b, p, o.eventType);
-  p = putBytes(b, p, ATTACKER_OPEN);
+  let p = putBytes(b, start, frame.head);
   p = putPlain(b, p, attacker);
   if (p < 0) {
     out.write(observationToJsonLine(o, appName));
@@ -323,22 +380,13 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     }
     b[p++] = 0x22;
   }
-  p = putBytes(b, p, RAW_OPEN);
-  p = putAscii(b, p, String(128 + o.severity));
-  p = putAscii(b, p, ">1 ");
-  p = putAscii(b, p, lastSyslogPrefix);
+  p = putBytes(b, p, frame.rawHead);
   let micros = Math.floor(o.tsUs) % 1_000_000;
   for (let i = 5; i >= 0; i--) {
     b[p + i] = 0x30 + (micros % 10);
     micros = Math.floor(micros / 10);
   }
-  p = putAscii(b, p + 6, "+00:00 ");
-  p = putAscii(b, p, o.decky);
-  b[p++] = 0x20;
-  p = putAscii(b, p, appName);
-  p = putAscii(b, p, " - ");
-  p = putAscii(b, p, o.eventType);
-  b[p++] = 0x20;
+  p = putBytes(b, p + 6, frame.rawMid);
   if (n === 0)
     b[p++] = 0x2d; // no fields: "-"
   else {

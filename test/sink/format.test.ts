@@ -199,4 +199,46 @@ describe("direct line writer", () => {
     // Runs of PLAIN values were encoded and used, or nothing was checked.
     assert.ok(used > 3000, `only ${used} runs used`);
   });
+
+  test("recurring deckies, event types, severities and seconds (line frames reused, replaced and colliding)", () => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    const w = new LineWriter(sink, 8192);
+    const expected: string[] = [];
+    // Same lengths and same last characters: these pairs share frame slots.
+    const deckies = ["web01", "db001", "ab1", "cd1", "10.13.0.10", "10.13.0.20", "a b", ""];
+    const types = ["tls_session", "tls_sessiom", "tcp_syn_fingerprint", "ssh_fingerprint", "x\"y"];
+    const base = 1_700_000_000_000_000;
+    let t = base;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...deckies),
+        fc.constantFrom(...types),
+        fc.constantFrom(4, 6),
+        fc.constantFrom(0, 1, 7, 999_999, 1_000_000, 3_000_001),
+        fc.uniqueArray(fc.constantFrom("src", "src_ip", "client_ip", "ip", "port", "ja4"), { maxLength: 6 }),
+        fc.constantFrom("198.51.100.7", "2001:db8::1", "t13d1516h2_8daaf6152771_e5627efa2ab1", "q\"", ""),
+        (decky, eventType, severity, step, names, value) => {
+          t += step;
+          const fields: Record<string, string> = {};
+          names.forEach((k, i) => {
+            fields[k] = i === 0 ? value : `${k}-${i}`;
+          });
+          const o = { tsUs: t, decky, severity, eventType, fields };
+          writeObservationLine(w, o);
+          expected.push(observationToJsonLineSlow(o));
+        },
+      ),
+      { seed: 5427, numRuns: 20000 },
+    );
+    w.flush();
+    const got = Buffer.concat(chunks).toString("utf8").split("\n");
+    assert.equal(got.length, expected.length + 1);
+    for (let i = 0; i < expected.length; i++) assert.equal(got[i], expected[i], `line ${i}`);
+  });
 });
