@@ -212,7 +212,7 @@ describe("direct line writer", () => {
     const expected: string[] = [];
     // Same lengths and same last characters: these pairs share frame slots.
     const deckies = ["web01", "db001", "ab1", "cd1", "10.13.0.10", "10.13.0.20", "a b", ""];
-    const types = ["tls_session", "tls_sessiom", "tcp_syn_fingerprint", "ssh_fingerprint", "x\"y"];
+    const types = ["tls_session", "tls_sessiom", "tcp_syn_fingerprint", "ssh_fingerprint", 'x"y'];
     const base = 1_700_000_000_000_000;
     let t = base;
     fc.assert(
@@ -222,7 +222,7 @@ describe("direct line writer", () => {
         fc.constantFrom(4, 6),
         fc.constantFrom(0, 1, 7, 999_999, 1_000_000, 3_000_001),
         fc.uniqueArray(fc.constantFrom("src", "src_ip", "client_ip", "ip", "port", "ja4"), { maxLength: 6 }),
-        fc.constantFrom("198.51.100.7", "2001:db8::1", "t13d1516h2_8daaf6152771_e5627efa2ab1", "q\"", ""),
+        fc.constantFrom("198.51.100.7", "2001:db8::1", "t13d1516h2_8daaf6152771_e5627efa2ab1", 'q"', ""),
         (decky, eventType, severity, step, names, value) => {
           t += step;
           const fields: Record<string, string> = {};
