@@ -230,6 +230,7 @@ const valueStarts: number[] = [];
 
 /** Constant pieces of the line as bytes (copied with one memcpy each). */
 const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
+const TIMESTAMP_OPEN = ascii('{"timestamp":"');
 const FIELDS_OPEN = ascii('","fields":{');
 const SD_OPEN = ascii(`[${SD_ID}`);
 
@@ -239,64 +240,71 @@ function putBytes(buf: Buffer, pos: number, bytes: Buffer): number {
 }
 
 /**
- * The constant pieces of a line around its fields, for one decky, event type, severity and
- * second: built once a second per kind of line, copied with one memcpy each.
+ * The constant pieces of a line around its fields and timestamps, for one decky, event
+ * type, severity and app name: built once, copied with one memcpy each.
  */
 interface LineFrame {
-  decky: string;
-  appName: string;
   eventType: string;
   severity: number;
-  second: number;
-  /** `{"timestamp":"…","decky":"…","service":"…","event_type":"…","attacker_ip":"` */
+  appName: string;
+  /** `","decky":"…","service":"…","event_type":"…","attacker_ip":"` (after the timestamp) */
   head: Buffer;
-  /** `},"msg":"","raw_line":"<PRI>1 YYYY-MM-DDTHH:MM:SS.` (the microseconds follow) */
+  /** `},"msg":"","raw_line":"<PRI>1 ` (the syslog timestamp follows) */
   rawHead: Buffer;
-  /** `+00:00 DECKY APP - TYPE ` */
+  /** `+00:00 DECKY APP - TYPE ` (after the microseconds) */
   rawMid: Buffer;
 }
-const FRAME_SLOTS = 64;
-/** Direct-mapped by decky and event type; a colliding pair replaces the entry (bounded: 64). */
-const frames: (LineFrame | undefined)[] = new Array<LineFrame | undefined>(FRAME_SLOTS).fill(undefined);
 
-function frameSlot(decky: string, eventType: string): number {
-  const d = decky.length;
-  const t = eventType.length;
-  return (
-    (d === 0 ? 0 : decky.charCodeAt(d - 1) * 7 + d) ^ (t === 0 ? 0 : eventType.charCodeAt(t >> 1) * 3 + t)
-  );
-}
+/** Frames by decky name, each list short (one per event type seen). Bounded: 4,096 frames. */
+const frames = new Map<string, LineFrame[]>();
+const MAX_FRAMES = 4096;
+let frameCount = 0;
 
 /** The frame of a line, or undefined when its header parts need escaping (the string path). */
 function frameOf(o: Observation, appName: string): LineFrame | undefined {
-  const sec = Math.floor(o.tsUs / 1_000_000);
-  const slot = frameSlot(o.decky, o.eventType) & (FRAME_SLOTS - 1);
-  const f = frames[slot];
-  if (
-    f !== undefined &&
-    f.second === sec &&
-    f.decky === o.decky &&
-    f.eventType === o.eventType &&
-    f.appName === appName &&
-    f.severity === o.severity
-  )
-    return f;
+  let list = frames.get(o.decky);
+  if (list !== undefined) {
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i];
+      if (f.eventType === o.eventType && f.severity === o.severity && f.appName === appName) return f;
+    }
+  }
   if (!headersOk(o, appName)) return undefined;
-  refreshSecond(o.tsUs);
-  const nf: LineFrame = {
-    decky: o.decky,
-    appName,
+  if (frameCount >= MAX_FRAMES) {
+    frames.clear();
+    frameCount = 0;
+    list = undefined;
+  }
+  const f: LineFrame = {
     eventType: o.eventType,
     severity: o.severity,
-    second: sec,
+    appName,
     head: ascii(
-      `{"timestamp":"${lastRecordTs}","decky":"${o.decky}","service":"${appName}","event_type":"${o.eventType}","attacker_ip":"`,
+      `","decky":"${o.decky}","service":"${appName}","event_type":"${o.eventType}","attacker_ip":"`,
     ),
-    rawHead: ascii(`},"msg":"","raw_line":"<${128 + o.severity}>1 ${lastSyslogPrefix}`),
+    rawHead: ascii(`},"msg":"","raw_line":"<${128 + o.severity}>1 `),
     rawMid: ascii(`+00:00 ${o.decky} ${appName} - ${o.eventType} `),
   };
-  frames[slot] = nf;
-  return nf;
+  if (list === undefined) {
+    list = [];
+    frames.set(o.decky, list);
+  }
+  list.push(f);
+  frameCount++;
+  return f;
+}
+
+/** The two timestamps' bytes of the current second (see `refreshSecond`). */
+let recordTsBytes: Buffer = Buffer.alloc(0);
+let syslogPrefixBytes: Buffer = Buffer.alloc(0);
+let bytesSecond = -1;
+
+function refreshSecondBytes(tsUs: number): void {
+  refreshSecond(tsUs);
+  if (bytesSecond === lastSecond) return;
+  bytesSecond = lastSecond;
+  recordTsBytes = ascii(lastRecordTs);
+  syslogPrefixBytes = ascii(lastSyslogPrefix);
 }
 
 /** DECNET's attacker address field (json-record `attackerIp`), found among the line's names. */
@@ -327,7 +335,7 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   const values = lineValues;
   let n = 0;
   // Bytes needed when every value is PLAIN (one byte per character).
-  let need = 40 + frame.head.length + frame.rawHead.length + frame.rawMid.length;
+  let need = 100 + frame.head.length + frame.rawHead.length + frame.rawMid.length;
   for (const k in fields) {
     const v = fields[k];
     if (checkedKeys[n] !== k) {
@@ -351,8 +359,11 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     out.write(observationToJsonLine(o, appName));
     return;
   }
+  refreshSecondBytes(o.tsUs);
   const b = out.buffer;
-  let p = putBytes(b, start, frame.head);
+  let p = putBytes(b, start, TIMESTAMP_OPEN);
+  p = putBytes(b, p, recordTsBytes);
+  p = putBytes(b, p, frame.head);
   p = putPlain(b, p, attacker);
   if (p < 0) {
     out.write(observationToJsonLine(o, appName));
@@ -381,6 +392,7 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     b[p++] = 0x22;
   }
   p = putBytes(b, p, frame.rawHead);
+  p = putBytes(b, p, syslogPrefixBytes);
   let micros = Math.floor(o.tsUs) % 1_000_000;
   for (let i = 5; i >= 0; i--) {
     b[p + i] = 0x30 + (micros % 10);
