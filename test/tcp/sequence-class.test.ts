@@ -179,4 +179,77 @@ describe("SequenceTracker", () => {
       { seed: 0x5e9, numRuns: 20_000 },
     );
   });
+
+  test("equals a plain model (arrays per source, second-chance eviction) over random SYN sequences", () => {
+    // The model: a window of the last n samples per source as plain arrays, classified from
+    // scratch; a full tracker drops the first source in insertion order that was not seen
+    // since it was queued, re-queueing the others it passes.
+    class Model {
+      private readonly m = new Map<string, { ipid: number[]; isn: number[]; seen: number; queued: number }>();
+      private clock = 0;
+      constructor(
+        private readonly max: number,
+        private readonly n: number,
+      ) {}
+      observe(src: string, ipid: number, isn: number) {
+        const now = ++this.clock;
+        let e = this.m.get(src);
+        if (e === undefined) {
+          while (this.m.size >= this.max) {
+            const [k, v] = this.m.entries().next().value as [string, { seen: number; queued: number }];
+            this.m.delete(k);
+            if (v.seen <= v.queued) break;
+            v.queued = ++this.clock;
+            this.m.set(k, v as never);
+          }
+          e = { ipid: [], isn: [], seen: 0, queued: now };
+          this.m.set(src, e);
+        }
+        e.seen = now;
+        if (ipid >= 0) e.ipid.push(ipid & 0xffff);
+        e.isn.push(isn >>> 0);
+        if (e.ipid.length > this.n) e.ipid.shift();
+        if (e.isn.length > this.n) e.isn.shift();
+        return {
+          ipid_class: classifySequence(e.ipid, e.ipid.length, 0x10000, IPID_MAX_STEP),
+          ipid_samples: String(e.ipid.length),
+          isn_class: classifySequence(e.isn, e.isn.length, 2 ** 32, ISN_MAX_STEP),
+          isn_samples: String(e.isn.length),
+        };
+      }
+      get size() {
+        return this.m.size;
+      }
+    }
+    // Counters that step by little (incremental), stand still (constant, zero) or jump (random).
+    const syn = fc.record({
+      src: fc.integer({ min: 0, max: 40 }),
+      ipidStep: fc.oneof(fc.constant(-1), fc.constant(0), fc.integer({ min: 1, max: 5000 }), fc.nat()),
+      isnStep: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 25 }), fc.nat()),
+      v6: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 4, max: 9 }),
+        fc.array(syn, { maxLength: 400 }),
+        (max, n, syns) => {
+          const tr = new SequenceTracker({ maxSources: max, samplesPerSource: n });
+          const model = new Model(max, n);
+          const ipids = new Map<number, number>();
+          const isns = new Map<number, number>();
+          syns.forEach((s, i) => {
+            const ipid = s.v6 ? -1 : ((ipids.get(s.src) ?? s.src * 977) + Math.max(0, s.ipidStep)) & 0xffff;
+            const isn = ((isns.get(s.src) ?? s.src * 0x9e3779b1) + s.isnStep) >>> 0;
+            if (!s.v6) ipids.set(s.src, ipid);
+            isns.set(s.src, isn);
+            const src = `198.51.100.${s.src}`;
+            assert.deepEqual(tr.observe(src, ipid, isn), model.observe(src, ipid, isn), `SYN ${i}`);
+            assert.equal(tr.size, model.size);
+          });
+        },
+      ),
+      { seed: 0x5ec, numRuns: 3000 },
+    );
+  });
 });
