@@ -49,7 +49,7 @@ function headerRun(fp: TcpSynFingerprint | undefined): EncodedFieldRun | undefin
 /** A memo slot: the shape of a SYN (see `synShape`) and what it gives. */
 interface SynMemoEntry {
   hash: number;
-  shape: number[];
+  shape: Int32Array;
   summary: SynSummary;
 }
 
@@ -69,7 +69,7 @@ export class SynAnalyzer {
   private readonly memo: (SynMemoEntry | undefined)[] = new Array<SynMemoEntry | undefined>(MEMO_SLOTS).fill(
     undefined,
   );
-  private readonly shape: number[] = [];
+  private readonly shape = new SynShape();
   /** Testing only: compute every SYN afresh (the reference the memo is checked against). */
   memoOff = false;
 
@@ -87,7 +87,7 @@ export class SynAnalyzer {
     const p0f = this.p0f === undefined ? undefined : matchP0fSyn(this.p0f, p);
     const fp = synFingerprint(p, p0f);
     const summary = { fp, p0f, ja4t: ja4t(p), run: headerRun(fp) };
-    this.memo[slot] = { hash: h, shape: shape.slice(), summary };
+    this.memo[slot] = { hash: h, shape: shape.values.slice(0, shape.length), summary };
     return summary;
   }
 
@@ -139,10 +139,22 @@ export class SynAnalyzer {
   }
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameShape(a: Int32Array, b: SynShape): boolean {
+  const n = b.length;
+  if (a.length !== n) return false;
+  const v = b.values;
+  for (let i = 0; i < n; i++) if (a[i] !== v[i]) return false;
   return true;
+}
+
+/**
+ * Scratch for `synShape`: the values are `values[0, length)`. A fixed array, refilled for
+ * every SYN (an array emptied and pushed to anew would reallocate its store each time).
+ */
+export class SynShape {
+  /** 9 header values and at most 40 option bytes. */
+  readonly values = new Int32Array(64);
+  length = 0;
 }
 
 /**
@@ -154,9 +166,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * non-zero urgent pointer, payload present, then the option bytes with timestamp values
  * reduced to zero / non-zero.
  */
-export function synShape(p: DecodedPacket, out: number[]): number {
+export function synShape(p: DecodedPacket, out: SynShape): number {
   const b = p.buf;
-  out.length = 0;
+  const v = out.values;
   const ipFlags = p.ipVersion === 4 ? (b[p.ipOff + 6] << 8) | b[p.ipOff + 7] : 0;
   const bits =
     (ipFlags & 0x8000 ? 1 : 0) |
@@ -171,34 +183,35 @@ export function synShape(p: DecodedPacket, out: number[]): number {
     ((p.tcpAck >>> 24) & 1 ? 0x400 : 0) |
     (p.tcpUrgent !== 0 ? 0x800 : 0) |
     (p.payloadLen > 0 ? 0x1000 : 0);
-  out.push(
-    p.ipVersion,
-    p.ttl,
-    p.tos,
-    p.ipHeaderLen,
-    bits,
-    p.tcpFlags,
-    b[p.l4Off + 12] & 0x0f,
-    p.tcpWindow,
-    p.tcpOptLen,
-  );
-  const end = p.tcpOptOff + p.tcpOptLen;
+  v[0] = p.ipVersion;
+  v[1] = p.ttl;
+  v[2] = p.tos;
+  v[3] = p.ipHeaderLen;
+  v[4] = bits;
+  v[5] = p.tcpFlags;
+  v[6] = b[p.l4Off + 12] & 0x0f;
+  v[7] = p.tcpWindow;
+  v[8] = p.tcpOptLen;
+  let n = 9;
+  // The decoder bounds the options to 40 bytes: at most 40 more values.
+  const end = Math.min(p.tcpOptOff + p.tcpOptLen, p.tcpOptOff + v.length - n);
   let i = p.tcpOptOff;
   while (i < end) {
     const kind = b[i];
     if (kind === 8 && i + 10 <= end && b[i + 1] === 10) {
-      const v = b[i + 2] | b[i + 3] | b[i + 4] | b[i + 5];
-      const e = b[i + 6] | b[i + 7] | b[i + 8] | b[i + 9];
-      out.push(0x10800 | (v === 0 ? 0 : 1) | (e === 0 ? 0 : 2));
+      const tv = b[i + 2] | b[i + 3] | b[i + 4] | b[i + 5];
+      const te = b[i + 6] | b[i + 7] | b[i + 8] | b[i + 9];
+      v[n++] = 0x10800 | (tv === 0 ? 0 : 1) | (te === 0 ? 0 : 2);
       i += 10;
     } else {
-      out.push(kind);
+      v[n++] = kind;
       i++;
     }
   }
+  out.length = n;
   let h = 0x811c9dc5;
-  for (let j = 0; j < out.length; j++) {
-    h = Math.imul(h ^ out[j], 0x9e3779b1);
+  for (let j = 0; j < n; j++) {
+    h = Math.imul(h ^ v[j], 0x9e3779b1);
     h ^= h >>> 15;
   }
   return h >>> 0;
