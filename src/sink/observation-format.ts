@@ -182,7 +182,7 @@ function putPlain(buf: Buffer, pos: number, s: string): number {
 
 /**
  * Encodes fields `keys[i]: values[i]`, found at position `at` of the observations they will
- * be part of, for `Observation.run`: undefined when a name or value would need escaping
+ * be part of, for `Observation.runs`: undefined when a name or value would need escaping
  * (the writer copies a run only where the line needs none).
  */
 export function encodeFieldRun(
@@ -225,6 +225,8 @@ const lineKeys: string[] = [];
 const lineValues: string[] = [];
 /** The names of the previous line, by position: a line of the same kind skips the key check. */
 const checkedKeys: string[] = [];
+/** The line's usable encoded runs (see writeObservationLine). */
+const lineRuns: EncodedFieldRun[] = [];
 /** Where each value's bytes start in the fields object just written (raw_line copies them). */
 const valueStarts: number[] = [];
 
@@ -321,7 +323,7 @@ const ATTACKER_KEYS = ["src_ip", "src", "client_ip", "remote_ip", "ip", "target_
  * Writes `observationToJsonLine(o)` and a newline straight into the writer's buffer,
  * byte for byte the same line (tested), without building the line as a string: the
  * common line — every value PLAIN — is written once into the fields object, and raw_line
- * copies those bytes back (a pre-encoded run, `Observation.run`, is copied whole). A line
+ * copies those bytes back (pre-encoded runs, `Observation.runs`, are copied whole). A line
  * with anything to escape is written through `observationToJsonLine` instead.
  */
 export function writeObservationLine(out: LineWriter, o: Observation, appName = SNIFFER_APP_NAME): void {
@@ -352,8 +354,22 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   }
   const attacker = attackerAmong(keys, values, n);
   need += attacker.length;
-  const run = o.run;
-  const runAt = run !== undefined && runMatches(run, keys, values, n) ? run.at : -1;
+  // The encoded runs that hold exactly the fields at their place, in order, not overlapping.
+  let nRuns = 0;
+  const runs = o.runs;
+  if (runs !== undefined) {
+    let free = 0;
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r];
+      if (run.at >= free && runMatches(run, keys, values, n)) {
+        lineRuns[nRuns++] = run;
+        free = run.at + run.keys.length;
+      }
+    }
+  }
+  // Where the next run starts (n: none left), in each of the two passes over the fields.
+  let nextRun = 0;
+  let runAt = nRuns > 0 ? lineRuns[0].at : n;
   const start = out.reserve(need + 1);
   if (start < 0) {
     out.write(observationToJsonLine(o, appName));
@@ -373,9 +389,10 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   for (let i = 0; i < n; i++) {
     if (i > 0) b[p++] = 0x2c; // ,
     if (i === runAt) {
-      const r = run as EncodedFieldRun;
+      const r = lineRuns[nextRun++];
       p = putBytes(b, p, r.json);
       i += r.keys.length - 1;
+      runAt = nextRun < nRuns ? lineRuns[nextRun].at : n;
       continue;
     }
     b[p++] = 0x22;
@@ -404,11 +421,14 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   else {
     p = putBytes(b, p, SD_OPEN);
     // Checked PLAIN above: copied without checks, each inside \"...\" of the JSON string.
+    nextRun = 0;
+    runAt = nRuns > 0 ? lineRuns[0].at : n;
     for (let i = 0; i < n; i++) {
       if (i === runAt) {
-        const r = run as EncodedFieldRun;
+        const r = lineRuns[nextRun++];
         p = putBytes(b, p, r.raw);
         i += r.keys.length - 1;
+        runAt = nextRun < nRuns ? lineRuns[nextRun].at : n;
         continue;
       }
       b[p++] = 0x20;

@@ -157,7 +157,7 @@ export class SnifferEngine implements AnalyzerContext {
     eventType: string,
     severity: number,
     fields: Record<string, string>,
-    run?: EncodedFieldRun,
+    runs?: readonly EncodedFieldRun[],
   ): void {
     this.observations++;
     this.opts.onObservation({
@@ -166,7 +166,7 @@ export class SnifferEngine implements AnalyzerContext {
       eventType,
       severity,
       fields,
-      run,
+      runs,
     });
   }
 

@@ -9,13 +9,13 @@ import type { EncodedFieldRun, Observation } from "./observation.js";
 export interface AnalyzerContext {
   /** Packet time of the packet being processed (µs). */
   readonly tsUs: number;
-  /** `run`: some of `fields` already encoded for the line writer (see Observation.run). */
+  /** `runs`: some of `fields` already encoded for the line writer (see Observation.runs). */
   emit(
     flow: Flow,
     eventType: string,
     severity: number,
     fields: Record<string, string>,
-    run?: EncodedFieldRun,
+    runs?: readonly EncodedFieldRun[],
   ): void;
 }
 

@@ -11,11 +11,12 @@ export interface Observation {
   /** DECNET field names → string values, in emission order. */
   fields: Record<string, string>;
   /**
-   * Optional: a run of these fields already encoded for the line writer (fields that
-   * recur unchanged, such as a SYN's header-derived ones). The writer checks it against
-   * `fields` and copies its bytes whole; `fields` stays complete for every other consumer.
+   * Optional: runs of these fields already encoded for the line writer (fields that recur
+   * unchanged, such as a SYN's header-derived ones), in field order. The writer checks each
+   * against `fields` and copies its bytes whole; `fields` stays complete for every other
+   * consumer.
    */
-  run?: EncodedFieldRun | undefined;
+  runs?: readonly EncodedFieldRun[] | undefined;
 }
 
 /** Consecutive fields encoded once (see sink/observation-format `encodeFieldRun`). */

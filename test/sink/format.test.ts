@@ -141,7 +141,7 @@ describe("direct line writer", () => {
     assert.equal(got, want);
   });
 
-  test("a pre-encoded run of fields gives the same line; a run that does not match the fields is not used", () => {
+  test("pre-encoded runs of fields give the same line; runs that do not match the fields are not used", () => {
     const chunks: Buffer[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -155,6 +155,11 @@ describe("direct line writer", () => {
       fc.constantFrom("110", "64240", "M,N,W,N,N,S", "true", "t13d1516h2_8daaf6152771_e5627efa2ab1", ""),
       fc.string({ unit: "grapheme-ascii", maxLength: 12 }),
     );
+    const runSpec = fc.record({
+      a: fc.nat(),
+      l: fc.nat(),
+      tamper: fc.constantFrom("none", "none", "value", "key", "position"),
+    });
     let used = 0;
     fc.assert(
       fc.property(
@@ -163,30 +168,35 @@ describe("direct line writer", () => {
           maxLength: 10,
         }),
         fc.array(value, { minLength: 10, maxLength: 10 }),
-        fc.nat(),
-        fc.nat(),
-        fc.constantFrom("none", "value", "key", "position"),
-        (names, vals, a, l, tamper) => {
+        fc.array(runSpec, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (names, vals, specs, sorted) => {
           const fields: Record<string, string> = {};
           names.forEach((k, i) => {
             fields[k] = vals[i];
           });
-          const at = a % names.length;
-          const len = 1 + (l % (names.length - at));
-          const keys: string[] = names.slice(at, at + len);
-          const values = vals.slice(at, at + len);
-          if (tamper === "value") values[values.length - 1] += "x";
-          if (tamper === "key") keys[0] = `${keys[0]}_`;
-          const run = encodeFieldRun(tamper === "position" ? at + 1 : at, keys, values);
+          const runs = [];
+          for (const { a, l, tamper } of specs) {
+            const at = a % names.length;
+            const len = 1 + (l % (names.length - at));
+            const keys: string[] = names.slice(at, at + len);
+            const values = vals.slice(at, at + len);
+            if (tamper === "value") values[values.length - 1] += "x";
+            if (tamper === "key") keys[0] = `${keys[0]}_`;
+            const run = encodeFieldRun(tamper === "position" ? at + 1 : at, keys, values);
+            if (run !== undefined) runs.push(run);
+            if (run !== undefined && tamper === "none") used++;
+          }
+          // In field order, or as given (overlapping and out-of-order runs are skipped).
+          if (sorted) runs.sort((x, y) => x.at - y.at);
           const o = {
             tsUs: 1_700_000_000_123_456,
             decky: "web01",
             severity: 6,
             eventType: "tcp_syn_fingerprint",
             fields,
-            run,
+            runs,
           };
-          if (run !== undefined && tamper === "none") used++;
           writeObservationLine(w, o);
           expected.push(observationToJsonLineSlow(o));
         },
@@ -196,8 +206,50 @@ describe("direct line writer", () => {
     w.flush();
     const got = Buffer.concat(chunks).toString("utf8").split("\n");
     for (let i = 0; i < expected.length; i++) assert.equal(got[i], expected[i], `line ${i}`);
-    // Runs of PLAIN values were encoded and used, or nothing was checked.
-    assert.ok(used > 3000, `only ${used} runs used`);
+    // Runs of PLAIN values were encoded, or nothing was checked.
+    assert.ok(used > 5000, `only ${used} runs made`);
+  });
+
+  test("runs whose fields are the line's are copied, each where it stands; others are not", () => {
+    // Runs built by hand with marker bytes instead of their fields' text: a marker in the
+    // line shows the run was copied (a real run's bytes are the fields' own text).
+    const marked = (at: number, keys: string[], values: string[], tag: string) => ({
+      at,
+      keys,
+      values,
+      json: Buffer.from(`<J${tag}>`),
+      raw: Buffer.from(`<R${tag}>`),
+    });
+    const fields = { src_ip: "198.51.100.7", a: "1", b: "2", c: "3", d: "4", e: "5" };
+    const line = (runs: ReturnType<typeof marked>[]) => {
+      const chunks: Buffer[] = [];
+      const w = new LineWriter(
+        new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            chunks.push(Buffer.from(chunk));
+            cb();
+          },
+        }),
+      );
+      writeObservationLine(w, { tsUs: 0, decky: "d", severity: 6, eventType: "e", fields, runs });
+      w.flush();
+      return Buffer.concat(chunks).toString("latin1");
+    };
+    const one = marked(1, ["a", "b"], ["1", "2"], "1");
+    const two = marked(3, ["c"], ["3"], "2");
+    const three = marked(4, ["d", "e"], ["4", "5"], "3");
+    const all = line([one, two, three]);
+    assert.match(all, /"src_ip":"198\.51\.100\.7",<J1>,<J2>,<J3>}/);
+    assert.match(all, /src_ip=\\"198\.51\.100\.7\\"<R1><R2><R3>]/);
+    // Not the line's values, not at its place, overlapping or behind the previous one: written field by field.
+    assert.doesNotMatch(line([marked(1, ["a", "b"], ["1", "x"], "1")]), /<J1>/);
+    assert.doesNotMatch(line([marked(2, ["a", "b"], ["1", "2"], "1")]), /<J1>/);
+    const overlap = line([one, marked(2, ["b", "c"], ["2", "3"], "9")]);
+    assert.match(overlap, /<J1>/);
+    assert.doesNotMatch(overlap, /<J9>/);
+    const behind = line([three, one]);
+    assert.match(behind, /<J3>/);
+    assert.doesNotMatch(behind, /<J1>/);
   });
 
   test("recurring deckies, event types, severities and seconds (line frames reused, replaced and colliding)", () => {

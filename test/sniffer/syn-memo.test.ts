@@ -100,17 +100,23 @@ function analyzer(p0f: P0fDatabase | undefined): { a: SynAnalyzer; emitted: Reco
   const emitted: Record<string, string>[] = [];
   const ctx: AnalyzerContext = {
     tsUs: 0,
-    emit: (_flow, _type, _severity, fields, run) => {
+    emit: (_flow, _type, _severity, fields, runs) => {
       emitted.push(fields);
-      // The pre-encoded header fields are exactly the fields at their place (else the
-      // line writer silently ignores them).
-      if (run !== undefined) {
-        const entries = Object.entries(fields).slice(run.at, run.at + run.keys.length);
+      // The pre-encoded runs are exactly the fields at their place (else the line writer
+      // silently ignores them): the header fields, the sequence classes, and what follows.
+      assert.ok(runs !== undefined && runs.length === 3, "a SYN observation without its three encoded runs");
+      const all = Object.entries(fields);
+      for (const run of runs) {
         assert.deepEqual(
-          entries,
+          all.slice(run.at, run.at + run.keys.length),
           run.keys.map((k, i) => [k, run.values[i]]),
         );
-      } else assert.fail("a SYN observation without its encoded header fields");
+      }
+      // Together with the four endpoint fields, they cover the whole line.
+      assert.equal(runs[0].at, 4);
+      assert.equal(runs[2].at + runs[2].keys.length, all.length);
+      assert.equal(runs[0].at + runs[0].keys.length, runs[1].at);
+      assert.equal(runs[1].at + runs[1].keys.length, runs[2].at);
     },
   };
   return { a: new SynAnalyzer(ctx, p0f), emitted };

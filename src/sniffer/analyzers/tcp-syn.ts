@@ -2,7 +2,7 @@ import type { DecodedPacket } from "../../decode/packet.js";
 import { matchP0fSyn, type P0fMatch } from "../../fingerprint/p0f/matcher.js";
 import type { P0fDatabase } from "../../fingerprint/p0f/signature-file.js";
 import { ja4t, ja4ts } from "../../fingerprint/tcp/ja4t.js";
-import { SequenceTracker } from "../../fingerprint/tcp/sequence-class.js";
+import { type SequenceClasses, SequenceTracker } from "../../fingerprint/tcp/sequence-class.js";
 import { synFingerprint, type TcpSynFingerprint } from "../../fingerprint/tcp/syn-fingerprint.js";
 import type { Flow } from "../../flow/flow.js";
 import { encodeFieldRun } from "../../sink/observation-format.js";
@@ -15,7 +15,9 @@ interface SynSummary {
   p0f: P0fMatch | undefined;
   ja4t: string;
   /** The header-derived fields (ttl … df) encoded once for the line writer. */
-  run: EncodedFieldRun | undefined;
+  headRun: EncodedFieldRun | undefined;
+  /** The same for the fields after the sequence classes (os_guess … p0f_distance). */
+  tailRun: EncodedFieldRun | undefined;
 }
 
 /** The tcp_syn_fingerprint fields that come from the SYN's header alone, in their order. */
@@ -46,6 +48,58 @@ function headerRun(fp: TcpSynFingerprint | undefined): EncodedFieldRun | undefin
   );
 }
 
+/** The sequence-class fields, after the header ones. */
+const CLASS_FIELDS = ["ipid_class", "ipid_samples", "isn_class", "isn_samples"] as const;
+const CLASS_FIELDS_AT = HEADER_FIELDS_AT + HEADER_FIELDS.length;
+/** Then os_guess, ja4t and, with a p0f database, p0f_label and p0f_distance. */
+const TAIL_FIELDS_AT = CLASS_FIELDS_AT + CLASS_FIELDS.length;
+
+function tailRun(fp: TcpSynFingerprint | undefined, ja4tText: string, p0f: P0fMatch | undefined) {
+  if (fp === undefined) return undefined;
+  return p0f === undefined
+    ? encodeFieldRun(TAIL_FIELDS_AT, ["os_guess", "ja4t"], [fp.os_guess, ja4tText])
+    : encodeFieldRun(
+        TAIL_FIELDS_AT,
+        ["os_guess", "ja4t", "p0f_label", "p0f_distance"],
+        [fp.os_guess, ja4tText, p0f.label, p0f.distanceText],
+      );
+}
+
+/**
+ * The sequence-class fields encoded once per combination: 5 classes × 9 sample counts (0–8)
+ * for each of the two, at most 2,025 entries (bounded: the key space holds 262,144, and the
+ * map is cleared past 4,096). The writer uses a run only where its values are the line's,
+ * so counts that share a key (two digits and more) cost speed, never correctness.
+ */
+class ClassRuns {
+  private readonly runs = new Map<number, EncodedFieldRun | undefined>();
+
+  of(c: SequenceClasses): EncodedFieldRun | undefined {
+    const key =
+      (((c.ipid_class.charCodeAt(0) & 31) * 16 + countKey(c.ipid_samples)) * 32 +
+        (c.isn_class.charCodeAt(0) & 31)) *
+        16 +
+      countKey(c.isn_samples);
+    let run = this.runs.get(key);
+    if (run === undefined && !this.runs.has(key)) {
+      if (this.runs.size >= 4096) this.runs.clear();
+      run = encodeFieldRun(CLASS_FIELDS_AT, CLASS_FIELDS, [
+        c.ipid_class,
+        c.ipid_samples,
+        c.isn_class,
+        c.isn_samples,
+      ]);
+      this.runs.set(key, run);
+    }
+    return run;
+  }
+}
+
+/** A sample count's text as a number below 16 (its value for one digit; counts are small). */
+function countKey(s: string): number {
+  return s.length === 1 ? s.charCodeAt(0) & 15 : 15;
+}
+
 /** A memo slot: the shape of a SYN (see `synShape`) and what it gives. */
 interface SynMemoEntry {
   hash: number;
@@ -66,6 +120,7 @@ const MEMO_SLOTS = 4096;
  */
 export class SynAnalyzer {
   private readonly seq = new SequenceTracker();
+  private readonly classRuns = new ClassRuns();
   private readonly memo: (SynMemoEntry | undefined)[] = new Array<SynMemoEntry | undefined>(MEMO_SLOTS).fill(
     undefined,
   );
@@ -86,7 +141,8 @@ export class SynAnalyzer {
     if (!this.memoOff && e !== undefined && e.hash === h && sameShape(e.shape, shape)) return e.summary;
     const p0f = this.p0f === undefined ? undefined : matchP0fSyn(this.p0f, p);
     const fp = synFingerprint(p, p0f);
-    const summary = { fp, p0f, ja4t: ja4t(p), run: headerRun(fp) };
+    const ja4tText = ja4t(p);
+    const summary = { fp, p0f, ja4t: ja4tText, headRun: headerRun(fp), tailRun: tailRun(fp, ja4tText, p0f) };
     this.memo[slot] = { hash: h, shape: shape.values.slice(0, shape.length), summary };
     return summary;
   }
@@ -130,7 +186,12 @@ export class SynAnalyzer {
       fields.p0f_label = s.p0f.label;
       fields.p0f_distance = s.p0f.distanceText;
     }
-    this.ctx.emit(flow, "tcp_syn_fingerprint", SEVERITY_INFO, fields, s.run);
+    const runs: EncodedFieldRun[] = [];
+    if (s.headRun !== undefined) runs.push(s.headRun);
+    const classRun = this.classRuns.of(cls);
+    if (classRun !== undefined) runs.push(classRun);
+    if (s.tailRun !== undefined) runs.push(s.tailRun);
+    this.ctx.emit(flow, "tcp_syn_fingerprint", SEVERITY_INFO, fields, runs);
   }
 
   /** The decky's SYN-ACK: JA4TS on the flow. */
