@@ -232,9 +232,7 @@ const valueStarts: number[] = [];
 
 /** Constant pieces of the line as bytes (copied with one memcpy each). */
 const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
-const TIMESTAMP_OPEN = ascii('{"timestamp":"');
 const FIELDS_OPEN = ascii('","fields":{');
-const SD_OPEN = ascii(`[${SD_ID}`);
 
 function putBytes(buf: Buffer, pos: number, bytes: Buffer): number {
   buf.set(bytes, pos);
@@ -251,10 +249,10 @@ interface LineFrame {
   appName: string;
   /** `","decky":"…","service":"…","event_type":"…","attacker_ip":"` (after the timestamp) */
   head: Buffer;
-  /** `},"msg":"","raw_line":"<PRI>1 ` (the syslog timestamp follows) */
-  rawHead: Buffer;
-  /** `+00:00 DECKY APP - TYPE ` (after the microseconds) */
+  /** `+00:00 DECKY APP - TYPE -` (after the microseconds, for a line without fields) */
   rawMid: Buffer;
+  /** `+00:00 DECKY APP - TYPE [relay@55555` (the same, fields follow) */
+  rawMidSd: Buffer;
 }
 
 /** Frames by decky name, each list short (one per event type seen). Bounded: 4,096 frames. */
@@ -284,8 +282,8 @@ function frameOf(o: Observation, appName: string): LineFrame | undefined {
     head: ascii(
       `","decky":"${o.decky}","service":"${appName}","event_type":"${o.eventType}","attacker_ip":"`,
     ),
-    rawHead: ascii(`},"msg":"","raw_line":"<${128 + o.severity}>1 `),
-    rawMid: ascii(`+00:00 ${o.decky} ${appName} - ${o.eventType} `),
+    rawMid: ascii(`+00:00 ${o.decky} ${appName} - ${o.eventType} -`),
+    rawMidSd: ascii(`+00:00 ${o.decky} ${appName} - ${o.eventType} [${SD_ID}`),
   };
   if (list === undefined) {
     list = [];
@@ -296,17 +294,26 @@ function frameOf(o: Observation, appName: string): LineFrame | undefined {
   return f;
 }
 
-/** The two timestamps' bytes of the current second (see `refreshSecond`). */
+/** The line's opening up to the end of its timestamp, for the current second (see `refreshSecond`). */
 let recordTsBytes: Buffer = Buffer.alloc(0);
-let syslogPrefixBytes: Buffer = Buffer.alloc(0);
+/** `},"msg":"","raw_line":"<PRI>1 YYYY-MM-DDTHH:MM:SS.` of the current second, by severity. */
+const rawHeads: (Buffer | undefined)[] = [];
 let bytesSecond = -1;
 
 function refreshSecondBytes(tsUs: number): void {
   refreshSecond(tsUs);
   if (bytesSecond === lastSecond) return;
   bytesSecond = lastSecond;
-  recordTsBytes = ascii(lastRecordTs);
-  syslogPrefixBytes = ascii(lastSyslogPrefix);
+  recordTsBytes = ascii(`{"timestamp":"${lastRecordTs}`);
+  rawHeads.length = 0;
+}
+
+function rawHeadOf(severity: number): Buffer {
+  const cached = severity >= 0 && severity < 8 ? rawHeads[severity] : undefined;
+  if (cached !== undefined) return cached;
+  const b = ascii(`},"msg":"","raw_line":"<${128 + severity}>1 ${lastSyslogPrefix}`);
+  if (severity >= 0 && severity < 8) rawHeads[severity] = b;
+  return b;
 }
 
 /** DECNET's attacker address field (json-record `attackerIp`), found among the line's names. */
@@ -337,7 +344,7 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   const values = lineValues;
   let n = 0;
   // Bytes needed when every value is PLAIN (one byte per character).
-  let need = 100 + frame.head.length + frame.rawHead.length + frame.rawMid.length;
+  let need = 150 + frame.head.length + frame.rawMidSd.length;
   for (const k in fields) {
     const v = fields[k];
     if (checkedKeys[n] !== k) {
@@ -377,8 +384,7 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   }
   refreshSecondBytes(o.tsUs);
   const b = out.buffer;
-  let p = putBytes(b, start, TIMESTAMP_OPEN);
-  p = putBytes(b, p, recordTsBytes);
+  let p = putBytes(b, start, recordTsBytes);
   p = putBytes(b, p, frame.head);
   p = putPlain(b, p, attacker);
   if (p < 0) {
@@ -408,18 +414,15 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     }
     b[p++] = 0x22;
   }
-  p = putBytes(b, p, frame.rawHead);
-  p = putBytes(b, p, syslogPrefixBytes);
+  p = putBytes(b, p, rawHeadOf(o.severity));
   let micros = Math.floor(o.tsUs) % 1_000_000;
   for (let i = 5; i >= 0; i--) {
     b[p + i] = 0x30 + (micros % 10);
     micros = Math.floor(micros / 10);
   }
-  p = putBytes(b, p + 6, frame.rawMid);
-  if (n === 0)
-    b[p++] = 0x2d; // no fields: "-"
+  if (n === 0) p = putBytes(b, p + 6, frame.rawMid);
   else {
-    p = putBytes(b, p, SD_OPEN);
+    p = putBytes(b, p + 6, frame.rawMidSd);
     // Checked PLAIN above: copied without checks, each inside \"...\" of the JSON string.
     nextRun = 0;
     runAt = nRuns > 0 ? lineRuns[0].at : n;
