@@ -12,6 +12,18 @@ import {
 } from "../../src/sink/observation-format.js";
 import { escapeParamValue, formatSyslogLine } from "../../src/sink/syslog-line.js";
 
+/** A destination that keeps a copy of every chunk written to it. */
+function collectingSink(): { chunks: Buffer[]; sink: Writable } {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(Buffer.from(chunk));
+      cb();
+    },
+  });
+  return { chunks, sink };
+}
+
 describe("RFC 5424 line (DESIGN §5)", () => {
   test("golden line, written by hand from the contract", () => {
     const line = formatSyslogLine({
@@ -95,13 +107,7 @@ describe("fast JSON line", () => {
 
 describe("direct line writer", () => {
   test("writes exactly the reference line and a newline, through buffer flushes and oversized lines", () => {
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        chunks.push(Buffer.from(chunk));
-        cb();
-      },
-    });
+    const { chunks, sink } = collectingSink();
     // A small buffer: lines straddle flushes, and some do not fit at all.
     const w = new LineWriter(sink, 512);
     const expected: string[] = [];
@@ -142,13 +148,7 @@ describe("direct line writer", () => {
   });
 
   test("pre-encoded runs of fields give the same line; runs that do not match the fields are not used", () => {
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        chunks.push(Buffer.from(chunk));
-        cb();
-      },
-    });
+    const { chunks, sink } = collectingSink();
     const w = new LineWriter(sink, 4096);
     const expected: string[] = [];
     const value = fc.oneof(
@@ -222,15 +222,8 @@ describe("direct line writer", () => {
     });
     const fields = { src_ip: "198.51.100.7", a: "1", b: "2", c: "3", d: "4", e: "5" };
     const line = (runs: ReturnType<typeof marked>[]) => {
-      const chunks: Buffer[] = [];
-      const w = new LineWriter(
-        new Writable({
-          write(chunk: Buffer, _enc, cb) {
-            chunks.push(Buffer.from(chunk));
-            cb();
-          },
-        }),
-      );
+      const { chunks, sink } = collectingSink();
+      const w = new LineWriter(sink);
       writeObservationLine(w, { tsUs: 0, decky: "d", severity: 6, eventType: "e", fields, runs });
       w.flush();
       return Buffer.concat(chunks).toString("latin1");
@@ -253,13 +246,7 @@ describe("direct line writer", () => {
   });
 
   test("recurring deckies, event types, severities and seconds (line frames reused, replaced and colliding)", () => {
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        chunks.push(Buffer.from(chunk));
-        cb();
-      },
-    });
+    const { chunks, sink } = collectingSink();
     const w = new LineWriter(sink, 8192);
     const expected: string[] = [];
     // Same lengths and same last characters: these pairs share frame slots.
