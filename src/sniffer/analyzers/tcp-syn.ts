@@ -54,7 +54,11 @@ const CLASS_FIELDS_AT = HEADER_FIELDS_AT + HEADER_FIELDS.length;
 /** Then os_guess, ja4t and, with a p0f database, p0f_label and p0f_distance. */
 const TAIL_FIELDS_AT = CLASS_FIELDS_AT + CLASS_FIELDS.length;
 
-function tailRun(fp: TcpSynFingerprint | undefined, ja4tText: string, p0f: P0fMatch | undefined) {
+function tailRun(
+  fp: TcpSynFingerprint | undefined,
+  ja4tText: string,
+  p0f: P0fMatch | undefined,
+): EncodedFieldRun | undefined {
   if (fp === undefined) return undefined;
   return p0f === undefined
     ? encodeFieldRun(TAIL_FIELDS_AT, ["os_guess", "ja4t"], [fp.os_guess, ja4tText])
