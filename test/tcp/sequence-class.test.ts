@@ -105,6 +105,47 @@ describe("classifySequence: integer steps", () => {
   });
 });
 
+// The model: a window of the last n samples per source as plain arrays, classified from
+// scratch; a full tracker drops the first source in insertion order that was not seen
+// since it was queued, re-queueing the others it passes.
+class Model {
+  private readonly m = new Map<string, { ipid: number[]; isn: number[]; seen: number; queued: number }>();
+  private clock = 0;
+  constructor(
+    private readonly max: number,
+    private readonly n: number,
+  ) {}
+  observe(src: string, ipid: number, isn: number) {
+    const now = ++this.clock;
+    let e = this.m.get(src);
+    if (e === undefined) {
+      while (this.m.size >= this.max) {
+        const [k, v] = this.m.entries().next().value as [string, { seen: number; queued: number }];
+        this.m.delete(k);
+        if (v.seen <= v.queued) break;
+        v.queued = ++this.clock;
+        this.m.set(k, v as never);
+      }
+      e = { ipid: [], isn: [], seen: 0, queued: now };
+      this.m.set(src, e);
+    }
+    e.seen = now;
+    if (ipid >= 0) e.ipid.push(ipid & 0xffff);
+    e.isn.push(isn >>> 0);
+    if (e.ipid.length > this.n) e.ipid.shift();
+    if (e.isn.length > this.n) e.isn.shift();
+    return {
+      ipid_class: classifySequence(e.ipid, e.ipid.length, 0x10000, IPID_MAX_STEP),
+      ipid_samples: String(e.ipid.length),
+      isn_class: classifySequence(e.isn, e.isn.length, 2 ** 32, ISN_MAX_STEP),
+      isn_samples: String(e.isn.length),
+    };
+  }
+  get size() {
+    return this.m.size;
+  }
+}
+
 describe("SequenceTracker", () => {
   test("classes and sample counts per source, DECNET field names", () => {
     const tr = new SequenceTracker();
@@ -181,46 +222,6 @@ describe("SequenceTracker", () => {
   });
 
   test("equals a plain model (arrays per source, second-chance eviction) over random SYN sequences", () => {
-    // The model: a window of the last n samples per source as plain arrays, classified from
-    // scratch; a full tracker drops the first source in insertion order that was not seen
-    // since it was queued, re-queueing the others it passes.
-    class Model {
-      private readonly m = new Map<string, { ipid: number[]; isn: number[]; seen: number; queued: number }>();
-      private clock = 0;
-      constructor(
-        private readonly max: number,
-        private readonly n: number,
-      ) {}
-      observe(src: string, ipid: number, isn: number) {
-        const now = ++this.clock;
-        let e = this.m.get(src);
-        if (e === undefined) {
-          while (this.m.size >= this.max) {
-            const [k, v] = this.m.entries().next().value as [string, { seen: number; queued: number }];
-            this.m.delete(k);
-            if (v.seen <= v.queued) break;
-            v.queued = ++this.clock;
-            this.m.set(k, v as never);
-          }
-          e = { ipid: [], isn: [], seen: 0, queued: now };
-          this.m.set(src, e);
-        }
-        e.seen = now;
-        if (ipid >= 0) e.ipid.push(ipid & 0xffff);
-        e.isn.push(isn >>> 0);
-        if (e.ipid.length > this.n) e.ipid.shift();
-        if (e.isn.length > this.n) e.isn.shift();
-        return {
-          ipid_class: classifySequence(e.ipid, e.ipid.length, 0x10000, IPID_MAX_STEP),
-          ipid_samples: String(e.ipid.length),
-          isn_class: classifySequence(e.isn, e.isn.length, 2 ** 32, ISN_MAX_STEP),
-          isn_samples: String(e.isn.length),
-        };
-      }
-      get size() {
-        return this.m.size;
-      }
-    }
     // Counters that step by little (incremental), stand still (constant, zero) or jump (random).
     const syn = fc.record({
       src: fc.integer({ min: 0, max: 40 }),
@@ -251,5 +252,25 @@ describe("SequenceTracker", () => {
       ),
       { seed: 0x5ec, numRuns: 3000 },
     );
+  });
+
+  test("equals the plain model while its store grows (thousands of sources, then eviction)", () => {
+    const tr = new SequenceTracker({ maxSources: 3000 });
+    const model = new Model(3000, 8);
+    let x = 0x2545f491;
+    const next = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return x >>> 0;
+    };
+    for (let i = 0; i < 40_000; i++) {
+      // 4,000 sources: the store doubles past its first slots up to the bound, then evicts.
+      const src = `10.${(next() % 4000) >> 8}.${next() % 256}.1`;
+      const ipid = next() % 3 === 0 ? -1 : next() & 0xffff;
+      const isn = next();
+      assert.deepEqual(tr.observe(src, ipid, isn), model.observe(src, ipid, isn), `SYN ${i}`);
+    }
+    assert.equal(tr.size, model.size);
   });
 });
