@@ -27,7 +27,7 @@ export function hash12(s: string): string {
   if (s.length === 0) return "000000000000";
   let h = sha12Memo.get(s);
   if (h === undefined) {
-    h = hexDigest("sha256", s, "hex").slice(0, 12);
+    h = hash12Once(s);
     if (s.length <= MAX_MEMO_INPUT) sha12Memo.set(s, h);
   }
   return h;
@@ -37,7 +37,7 @@ export function hash12(s: string): string {
 export function md5Hex(s: string): string {
   let h = md5Memo.get(s);
   if (h === undefined) {
-    h = hexDigest("md5", s, "hex");
+    h = md5HexOnce(s);
     if (s.length <= MAX_MEMO_INPUT) md5Memo.set(s, h);
   }
   return h;
