@@ -115,12 +115,16 @@ function mixList(h: number, v: readonly number[] | undefined, dropGrease: boolea
   return mix(h, n);
 }
 
+/** Mixes one name's length and bytes into h. */
+function mixBytes(h: number, b: Buffer): number {
+  h = mix(h, b.length);
+  for (let i = 0; i < b.length; i++) h = mix(h, b[i]);
+  return h;
+}
+
 function mixAlpn(h: number, names: readonly Buffer[] | undefined): number {
   if (names === undefined) return mix(h, 0x7fffffff);
-  for (const n of names) {
-    h = mix(h, n.length);
-    for (let i = 0; i < n.length; i++) h = mix(h, n[i]);
-  }
+  for (const n of names) h = mixBytes(h, n);
   return mix(h, names.length);
 }
 
@@ -153,6 +157,11 @@ function sameAlpn(stored: readonly Buffer[] | undefined, v: readonly Buffer[] | 
   if (stored.length !== v.length) return false;
   for (let i = 0; i < v.length; i++) if (!stored[i].equals(v[i])) return false;
   return true;
+}
+
+/** Both absent, or the same bytes (a ServerHello's one ALPN name). */
+function sameName(stored: Buffer | undefined, v: Buffer | undefined): boolean {
+  return stored === undefined || v === undefined ? stored === v : stored.equals(v);
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
@@ -408,7 +417,8 @@ export function serverHelloPrints(sh: ServerHello, transport: Ja4Transport): Ser
   h = mix(h, sh.cipherSuite);
   h = mix(h, sh.selectedVersion ?? -1);
   h = mixList(h, sh.extensionTypes, false);
-  h = mixAlpn(h, sh.alpn === undefined ? undefined : [sh.alpn]);
+  // As mixAlpn over a one-name list, without making the list.
+  h = sh.alpn === undefined ? mix(h, 0x7fffffff) : mix(mixBytes(h, sh.alpn), 1);
   const e = servers[h & MASK];
   if (
     e !== undefined &&
@@ -418,7 +428,7 @@ export function serverHelloPrints(sh: ServerHello, transport: Ja4Transport): Ser
     e.cipherSuite === sh.cipherSuite &&
     e.selectedVersion === sh.selectedVersion &&
     sameNumbers(e.extensionTypes, sh.extensionTypes) &&
-    (e.alpn === undefined || sh.alpn === undefined ? e.alpn === sh.alpn : e.alpn.equals(sh.alpn))
+    sameName(e.alpn, sh.alpn)
   )
     return e.prints;
   const prints = computeServer(sh, transport);
