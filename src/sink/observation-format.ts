@@ -227,6 +227,8 @@ const lineValues: string[] = [];
 const checkedKeys: string[] = [];
 /** The line's usable encoded runs (see writeObservationLine). */
 const lineRuns: EncodedFieldRun[] = [];
+/** Where each of them starts, then the field count (no run left: never reached). */
+const runStarts: number[] = [];
 /** Where each value's bytes start in the fields object just written (raw_line copies them). */
 const valueStarts: number[] = [];
 
@@ -369,14 +371,15 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r];
       if (run.at >= free && runMatches(run, keys, values, n)) {
+        runStarts[nRuns] = run.at;
         lineRuns[nRuns++] = run;
         free = run.at + run.keys.length;
       }
     }
   }
-  // Where the next run starts (n: none left), in each of the two passes over the fields.
+  runStarts[nRuns] = n;
+  // The next run to copy, in each of the two passes over the fields.
   let nextRun = 0;
-  let runAt = nRuns > 0 ? lineRuns[0].at : n;
   const start = out.reserve(need + 1);
   if (start < 0) {
     out.write(observationToJsonLine(o, appName));
@@ -394,11 +397,10 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
   p = putBytes(b, p, FIELDS_OPEN);
   for (let i = 0; i < n; i++) {
     if (i > 0) b[p++] = 0x2c; // ,
-    if (i === runAt) {
+    if (i === runStarts[nextRun]) {
       const r = lineRuns[nextRun++];
       p = putBytes(b, p, r.json);
       i += r.keys.length - 1;
-      runAt = nextRun < nRuns ? lineRuns[nextRun].at : n;
       continue;
     }
     b[p++] = 0x22;
@@ -425,13 +427,11 @@ export function writeObservationLine(out: LineWriter, o: Observation, appName = 
     p = putBytes(b, p + 6, frame.rawMidSd);
     // Checked PLAIN above: copied without checks, each inside \"...\" of the JSON string.
     nextRun = 0;
-    runAt = nRuns > 0 ? lineRuns[0].at : n;
     for (let i = 0; i < n; i++) {
-      if (i === runAt) {
+      if (i === runStarts[nextRun]) {
         const r = lineRuns[nextRun++];
         p = putBytes(b, p, r.raw);
         i += r.keys.length - 1;
-        runAt = nextRun < nRuns ? lineRuns[nextRun].at : n;
         continue;
       }
       b[p++] = 0x20;
