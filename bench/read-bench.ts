@@ -498,6 +498,7 @@ export async function runReadBench(opts: ReadBenchOptions = {}): Promise<string>
     ]),
   );
   lines.push(...(await warmPassesSection(root, small, target1, pps(tshark), pps(tcpdump), canPin, log)));
+  lines.push(...floorSection(root, small, target1, pps(tshark), pps(tcpdump), canPin, log));
   for (const m of measures) if (m.note) notes.push(m.note);
   for (const m of [ours1, ours2, oursAll, oursAllDedup, ...(ours1p && ours2p ? [ours1p, ours2p] : [])]) {
     const b = best(m);
@@ -596,6 +597,79 @@ async function warmPassesSection(
     out.push(
       `- At the compiled pass's rate the ratios would be ${fmt(rate(last) / tsharkPps, 1)}× tshark and ${fmt((100 * rate(last)) / tcpdumpPps, 1)} % of tcpdump (the targets above time the whole command).`,
     );
+  return out;
+}
+
+/** Runs of each js-floor step (whole process timed, best counts). */
+const FLOOR_RUNS = 5;
+
+/**
+ * The floor under any JavaScript reader (see bench/js-floor.ts), timed as whole processes
+ * the way the targets time ours, beside the whole-command time the ratio targets allow.
+ */
+function floorSection(
+  root: string,
+  c: Capture,
+  whole: Measure,
+  tsharkPps: number,
+  tcpdumpPps: number,
+  canPin: boolean,
+  log: (s: string) => void,
+): string[] {
+  const script = join(root, "dist", "bench", "js-floor.js");
+  if (!existsSync(script)) return [];
+  const steps: [string, string][] = [
+    ["none", "Node starts and exits, nothing read"],
+    ["records", "walk the pcap records"],
+    ["flows", "… and Ethernet → IPv4 → TCP fields, one 5-tuple table (an entry dropped on FIN/RST)"],
+  ];
+  const wall: number[] = steps.map(() => Number.POSITIVE_INFINITY);
+  for (let run = 1; run <= FLOOR_RUNS; run++) {
+    log(`js floor ${run}/${FLOOR_RUNS}`);
+    steps.forEach(([mode], i) => {
+      const cmd = [process.execPath, script, mode, c.path];
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(canPin ? "taskset" : cmd[0], canPin ? ["-c", "0", ...cmd] : cmd.slice(1), {
+        cwd: root,
+        encoding: "utf8",
+      });
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (r.status === 0 && s < wall[i]) wall[i] = s;
+    });
+  }
+  if (!wall.every(Number.isFinite)) return ["", "The JavaScript floor measurement failed."];
+  const packets = c.summary.packets;
+  const wholeBest = best(whole);
+  const row = (name: string, s: number, counted: boolean): string[] => {
+    const rate = packets / s;
+    return [
+      name,
+      fmt(s),
+      counted ? fmtInt(rate) : "—",
+      counted && Number.isFinite(tsharkPps) ? `${fmt(rate / tsharkPps, 1)}×` : "—",
+      counted && Number.isFinite(tcpdumpPps) ? `${fmt((100 * rate) / tcpdumpPps, 1)} %` : "—",
+    ];
+  };
+  const rows = steps.map(([mode, what], i) => row(`${what} (\`${mode}\`)`, wall[i], mode !== "none"));
+  if (wholeBest) rows.push(row("decnet-sensor, TLS core: the whole command above", wholeBest.wall, true));
+  const cpu = canPin ? "on one CPU (`taskset -c 0`)" : "unpinned";
+  const out = [
+    "",
+    `The floor under any JavaScript reader: \`node dist/bench/js-floor.js STEP ${relative(root, c.path)}\` ${cpu}, the whole process timed as ours is (best of ${FLOOR_RUNS}). Each step does strictly less than a reader must (no tunnels, VLANs, IPv6 or fragments, no orientation, reassembly, TLS or output), so no JavaScript reader's whole command can take less time.`,
+    "",
+    ...mdTable(["step", "wall (s)", "packets/s", "vs tshark", "of tcpdump"], "lrrrr", rows),
+  ];
+  if (Number.isFinite(tsharkPps) && Number.isFinite(tcpdumpPps)) {
+    const allowed = Math.min(
+      packets / (TARGET_VS_TSHARK * tsharkPps),
+      packets / (TARGET_VS_TCPDUMP * tcpdumpPps),
+    );
+    const left = allowed - wall[2];
+    out.push(
+      "",
+      `- The ratio targets allow the whole command ${fmt(allowed)} s on this file (${TARGET_VS_TSHARK}× tshark: ${fmt(packets / (TARGET_VS_TSHARK * tsharkPps))} s; ${TARGET_VS_TCPDUMP * 100} % of tcpdump: ${fmt(packets / (TARGET_VS_TCPDUMP * tcpdumpPps))} s). The floor with flow state takes ${fmt(wall[2])} s of it, which leaves ${fmt(left)} s for everything else: the rest of decoding, orientation, reassembly, parsing and fingerprinting ${fmtInt(c.summary.tls12Sessions + c.summary.tls13Sessions)} TLS handshakes, writing their events, and compiling all that code.`,
+    );
+  }
   return out;
 }
 
