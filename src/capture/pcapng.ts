@@ -8,7 +8,9 @@
  * Block, Simple Packet Block, the obsolete Packet Block. Every other block type and
  * every other option is skipped. Framing errors (length < 12, not a multiple of 4,
  * trailing copy different, > 16 MiB) are fatal: the next block cannot be found reliably.
- * Problems inside a well-framed block only skip that block and are counted.
+ * Problems inside a well-framed block only skip that block and are counted. A section
+ * whose SHB has an unsupported major version is counted and skipped up to the next SHB
+ * (spec "Physical File Layout"), its blocks walked in that SHB's byte order.
  */
 import { readU16, readU32 } from "./byte-order.js";
 import { canonicalLinktype } from "./linktype.js";
@@ -121,8 +123,13 @@ export class PcapngReader {
   /** Byte order of the block whose length `blockLength` just read (a SHB may switch it). */
   private blockLe = true;
   private sectionSeen = false;
-  /** Interfaces of the current section, by interface id (bounded by PCAPNG_MAX_INTERFACES). */
-  private ifaces: Iface[] = [];
+  /**
+   * Interfaces of the current section, by interface id (bounded by PCAPNG_MAX_INTERFACES).
+   * null marks an IDB too short to read: it still takes its id, so later IDBs keep theirs.
+   */
+  private ifaces: (Iface | null)[] = [];
+  /** The current section has an unsupported version: its blocks are skipped up to the next SHB. */
+  private skipSection = false;
   /** Timestamp of the last EPB/PB, used for Simple Packet Blocks, which carry none. */
   private lastTsUs = 0;
   /** Receives the contents of Decryption Secrets Blocks (a copy), if set. */
@@ -157,12 +164,18 @@ export class PcapngReader {
         return -1;
       }
       const type = readU32(buf, off, le);
+      if (this.skipSection && type !== BLOCK_SHB) {
+        // Unsupported section version: its block contents may mean anything; only the framing is used.
+        off += len;
+        continue;
+      }
       if (type === BLOCK_EPB) {
         // Hot path, kept inline: interface id, ts high, ts low, caplen, origlen, data.
         const ifid = readU32(buf, off + 8, le);
         const f = this.ifaces[ifid];
         if (len < 32) this.bump("pcapng.block_too_short");
         else if (f === undefined) this.bump("pcapng.unknown_interface");
+        else if (f === null) this.bump("pcapng.bad_interface");
         else {
           const caplen = readU32(buf, off + 20, le);
           if (caplen > len - 32) this.bump("pcapng.caplen_exceeds_block");
@@ -238,25 +251,25 @@ export class PcapngReader {
       return false;
     }
     const le = this.blockLe;
-    const major = readU16(buf, off + 12, le);
-    if (major !== 1) {
-      this.error = `pcapng: unsupported version ${major}.${readU16(buf, off + 14, le)} at offset ${this.base + off}`;
-      return false;
-    }
     // The section length (off + 16, 64 bits) may be -1 (unknown); blocks are walked one by one, so it is not needed.
     this.le = le;
     this.sectionSeen = true;
     this.ifaces = [];
+    // A reader that does not know this major version MUST skip the whole section (spec "Physical File Layout").
+    this.skipSection = readU16(buf, off + 12, le) !== 1;
+    if (this.skipSection) this.bump("pcapng.unsupported_section_version");
     return true;
   }
 
   private interfaceDescription(buf: Buffer, off: number, len: number): void {
-    if (len < 20) {
-      this.bump("pcapng.block_too_short");
-      return;
-    }
     if (this.ifaces.length >= PCAPNG_MAX_INTERFACES) {
       this.bump("pcapng.too_many_interfaces");
+      return;
+    }
+    if (len < 20) {
+      this.bump("pcapng.block_too_short");
+      // Keep its place: IDs are given in IDB order (spec §4.2); packets naming it are unusable.
+      this.ifaces.push(null);
       return;
     }
     const le = this.le;
@@ -316,10 +329,18 @@ export class PcapngReader {
       this.bump("pcapng.unknown_interface");
       return;
     }
+    if (f === null) {
+      this.bump("pcapng.bad_interface");
+      return;
+    }
     const origLen = readU32(buf, off + 8, this.le);
-    // No captured length field: it is min(original length, snaplen) and the block bounds it.
-    let caplen = Math.min(origLen, len - 16);
-    if (f.snaplen > 0 && f.snaplen < caplen) caplen = f.snaplen;
+    // No captured length field: spec §4.4 makes it min(original length, interface 0's
+    // snaplen, 0 = no limit). The rest of the block is padding, never packet bytes.
+    const caplen = f.snaplen > 0 && f.snaplen < origLen ? f.snaplen : origLen;
+    if (caplen > len - 16) {
+      this.bump("pcapng.caplen_exceeds_block");
+      return;
+    }
     this.emit(f.linktype, this.lastTsUs, buf, off + 12, caplen, origLen, 0, onFrame);
   }
 
@@ -334,6 +355,10 @@ export class PcapngReader {
     const f = this.ifaces[ifid];
     if (f === undefined) {
       this.bump("pcapng.unknown_interface");
+      return;
+    }
+    if (f === null) {
+      this.bump("pcapng.bad_interface");
       return;
     }
     const caplen = readU32(buf, off + 20, le);

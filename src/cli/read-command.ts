@@ -172,8 +172,12 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
   });
 
   const started = Date.now();
-  let lastProgress = started;
-  const progress = opts.progress && process.stderr.isTTY !== false;
+  let lastProgress = 0; // the first line comes once reading has lasted 2 s
+  // A terminal gets one line redrawn every second; a file or pipe (Node leaves isTTY
+  // undefined there) a plain line every 5 s, so logs hold no carriage returns.
+  const progress = opts.progress;
+  const tty = process.stderr.isTTY === true;
+  const every = tty ? 1000 : 5000;
   const result = await readCapture(file, (frame) => engine.handleFrame(frame), {
     onSecrets: (type, data) => {
       if (type === SECRETS_TLS_KEY_LOG) keyLog.addText(data.toString("latin1"));
@@ -181,19 +185,18 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
     onProgress: (bytesRead) => {
       if (!progress) return;
       const now = Date.now();
-      if (now - lastProgress < 1000 || now - started < 2000) return;
+      if (now - lastProgress < every || now - started < 2000) return;
       lastProgress = now;
       const pct = totalBytes ? ` ${((100 * bytesRead) / totalBytes).toFixed(1)}%` : "";
       const secs = (now - started) / 1000;
-      process.stderr.write(
-        `\rreading${pct}  ${engine.packets.toLocaleString("en-US")} packets  ${Math.round(engine.packets / secs).toLocaleString("en-US")} pkt/s  ${engine.table.size} flows  ${engine.observations} observations   `,
-      );
+      const line = `reading${pct}  ${engine.packets.toLocaleString("en-US")} packets  ${Math.round(engine.packets / secs).toLocaleString("en-US")} pkt/s  ${engine.table.size} flows  ${engine.observations} observations`;
+      process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
     },
     afterChunk: () => out.drained(),
   });
   engine.finish();
   await out.end();
-  if (progress && Date.now() - started >= 2000) process.stderr.write("\n");
+  if (progress && tty && Date.now() - started >= 2000) process.stderr.write("\n");
 
   if (opts.summary) {
     const secs = (Date.now() - started) / 1000;
