@@ -41,6 +41,21 @@ function f6(l4: Buffer, start: number, end: number, id = 0x01020304, nh = 6): Bu
   });
 }
 
+/** IPv6 fragment, fragment header right after the fixed header, carrying `data` at `offset`. */
+function g6(offset: number, data: Buffer, more: boolean, o: { id?: number; nh?: number } = {}): Buffer {
+  return ipv6({
+    src: "2001:db8::10",
+    dst: "2001:db8::20",
+    nh: 44,
+    payload: Buffer.concat([frag6(o.nh ?? 6, offset, more, o.id ?? 7), data]),
+  });
+}
+
+/** `g6` fragment of `l4[start, end)`; M unless it reaches the end. */
+function s6(l4: Buffer, start: number, end: number, o: { id?: number; nh?: number } = {}): Buffer {
+  return g6(start, l4.subarray(start, end), end < l4.length, o);
+}
+
 class Run {
   readonly dec: Decoder;
   readonly out = newDecodedPacket();
@@ -262,7 +277,10 @@ describe("IPv6 fragments", () => {
     assert.equal(r.out.payloadLen, 100);
   });
 
-  test("directly after the fixed header (next header 44), overlapping fragment counted", () => {
+  test("directly after the fixed header (next header 44); an overlap discards the whole datagram", () => {
+    // RFC 5722 §4 (and RFC 8200 §4.5): if any fragment overlaps another, the whole
+    // datagram, including fragments not received yet, is silently discarded. So, unlike
+    // IPv4's first-wins, nothing is rebuilt, whatever the bytes in the overlap.
     const mk = (start: number, end: number, data?: Buffer) =>
       ipv6({
         src: "fe80::1",
@@ -271,14 +289,168 @@ describe("IPv6 fragments", () => {
         payload: Buffer.concat([frag6(6, start, end < 64, 7), data ?? SEG.subarray(start, end)]),
       });
     const r = new Run();
-    r.feed(mk(0, 32));
-    r.feed(mk(24, 40, Buffer.alloc(16, 0x7a)));
-    assert.equal(r.stat("fragment.overlap"), 1);
-    assert.equal(r.feed(mk(40, 64)), true);
+    assert.equal(r.feed(mk(0, 32)), false);
+    assert.equal(r.feed(mk(24, 40, Buffer.alloc(16, 0x7a))), false);
+    assert.equal(r.stat("fragment.overlap_discarded"), 1);
+    assert.equal(r.dec.fragments.bufferedBytes, 0, "the discarded fragments are freed");
+    assert.equal(r.feed(mk(40, 64)), false, "a later fragment of the datagram is discarded too");
+    // A clean re-send within the 60 s reassembly timeout still belongs to that datagram.
+    assert.equal(r.feed(mk(0, 32), T0 + 59 * SEC), false);
+    assert.equal(r.feed(mk(32, 64), T0 + 59 * SEC), false);
+    assert.equal(r.stat("fragment.after_discard"), 3);
+    assert.equal(r.stat("fragment.reassembled"), 0);
+    assert.equal(r.dec.fragments.datagrams, 1, "only the discard marker is left");
+    // After the timeout the same source, destination and identification start afresh.
+    assert.equal(r.feed(mk(0, 32), T0 + 61 * SEC), false);
+    assert.equal(r.feed(mk(32, 64), T0 + 61 * SEC), true);
     assert.equal(r.out.ipHeaderLen, 40);
     assert.equal(r.out.buf[6], 6);
-    const expected = Buffer.concat([SEG.subarray(20, 32), Buffer.alloc(8, 0x7a), SEG.subarray(40, 64)]);
-    assert.equal(payloadOf(r.out), expected.toString("latin1"));
+    assert.equal(payloadOf(r.out), DATA.toString());
+    assert.equal(r.stat("fragment.timeout"), 0, "a discard marker's end is no failed reassembly");
+  });
+
+  test("only an exact duplicate is dropped alone; any other overlap discards (RFC 8200 §4.5, RFC 5722)", () => {
+    // RFC 8200 §4.5: exact duplicates (same offset, length and bytes) may be dropped while
+    // the other fragments are kept.
+    const r = new Run();
+    assert.equal(r.feed(s6(SEG, 0, 32)), false);
+    assert.equal(r.feed(s6(SEG, 0, 32)), false);
+    assert.equal(r.stat("fragment.duplicate"), 1);
+    assert.equal(r.feed(s6(SEG, 32, 64)), true);
+    assert.equal(payloadOf(r.out), DATA.toString());
+    // The same bytes over a different extent overlap: RFC 5722 makes no exception for them.
+    const s = new Run();
+    s.feed(s6(SEG, 0, 32));
+    assert.equal(s.feed(s6(SEG, 24, 40)), false);
+    assert.equal(s.feed(s6(SEG, 40, 64)), false);
+    assert.equal(s.stat("fragment.overlap_discarded"), 1);
+    assert.equal(s.stat("fragment.duplicate"), 0);
+    const sub = new Run();
+    sub.feed(s6(SEG, 0, 32));
+    sub.feed(s6(SEG, 0, 24));
+    assert.equal(sub.feed(s6(SEG, 32, 64)), false, "a shorter re-send of a fragment is no exact duplicate");
+    assert.equal(sub.stat("fragment.overlap_discarded"), 1);
+    // Same offset and length, other bytes.
+    const u = new Run();
+    u.feed(s6(SEG, 32, 64));
+    u.feed(g6(32, Buffer.alloc(32, 0x7a), false));
+    assert.equal(u.feed(s6(SEG, 0, 32)), false);
+    assert.equal(u.stat("fragment.overlap_discarded"), 1);
+    assert.equal(u.stat("fragment.after_discard"), 1);
+  });
+
+  test("only the first fragment's next header names the protocol (RFC 8200 §4.5)", () => {
+    // UDP: offset 8 lies past the 8-byte UDP header, whatever the later fragment's own
+    // (ignored) next header says; either arrival order rebuilds the datagram.
+    const d = udp(5000, 53, Buffer.alloc(40, 0x61));
+    for (const reverse of [false, true]) {
+      const r = new Run();
+      const first = s6(d, 0, 8, { nh: 17 });
+      const rest = s6(d, 8, 48, { nh: 6 });
+      assert.equal(r.feed(reverse ? rest : first), false);
+      assert.equal(r.feed(reverse ? first : rest), true, `reverse ${reverse}`);
+      assert.equal(r.out.protocol, 17);
+      assert.equal(r.out.payloadLen, 40);
+      assert.equal(r.stat("fragment.header_overlap"), 0);
+    }
+    // TCP: a fragment at offset 8 rewrites the flags (SYN); its own next header (59, 17)
+    // makes it look harmless. It overlaps the first fragment's TCP header, so the datagram
+    // is discarded (RFC 5722) in either order, never rebuilt with its bytes.
+    const evil = Buffer.from(SEG.subarray(8, 32));
+    evil[13 - 8] = 0x02;
+    for (const [nh, headFirst] of [
+      [59, false],
+      [59, true],
+      [17, true],
+    ] as const) {
+      const r = new Run();
+      const head = s6(SEG, 0, 24);
+      const bad = g6(8, evil, true, { nh });
+      r.feed(headFirst ? head : bad);
+      r.feed(headFirst ? bad : head);
+      assert.equal(r.feed(s6(SEG, 32, 64)), false, `nh ${nh}, head first ${headFirst}`);
+      assert.equal(r.stat("fragment.header_overlap"), 1);
+      assert.equal(r.stat("fragment.overlap_discarded"), 1);
+      assert.equal(r.stat("fragment.reassembled"), 0);
+    }
+  });
+
+  test("a first fragment without every header through TCP is dropped (RFC 8200 §4.5, RFC 7112)", () => {
+    // Fragmentable part: Destination Options (8 bytes, next header TCP), then TCP.
+    const l4 = Buffer.concat([ext6(6), SEG]);
+    const r = new Run();
+    assert.equal(r.feed(s6(l4, 0, 8, { nh: 60 })), false, "only the Destination Options header");
+    assert.equal(r.stat("fragment.incomplete_chain"), 1);
+    assert.equal(r.feed(s6(l4, 8, l4.length, { nh: 60 })), false, "no first fragment to rebuild from");
+    assert.equal(r.stat("fragment.reassembled"), 0);
+    // A 16-byte Destination Options header cut by the end of the first fragment.
+    const long = Buffer.concat([ext6(6, Buffer.alloc(14)), SEG]);
+    const c = new Run();
+    assert.equal(c.feed(s6(long, 0, 8, { nh: 60 })), false);
+    assert.equal(c.stat("fragment.incomplete_chain"), 1);
+    // The TCP header begins in the first fragment but is cut there.
+    const t = new Run();
+    assert.equal(t.feed(s6(l4, 0, 16, { nh: 60 })), false);
+    assert.equal(t.stat("fragment.tiny_first"), 1);
+    // The whole chain in the first fragment: rebuilt.
+    const ok = new Run();
+    assert.equal(ok.feed(s6(l4, 0, 32, { nh: 60 })), false);
+    assert.equal(ok.feed(s6(l4, 32, l4.length, { nh: 60 })), true);
+    assert.equal(ok.out.protocol, 6);
+    assert.equal(ok.out.ipHeaderLen, 48, "IPv6 + Destination Options");
+    assert.equal(payloadOf(ok.out), DATA.toString());
+  });
+
+  test("reassembly timeout is 60 s (RFC 8200 §4.5); IPv4 keeps 30 s", () => {
+    const r = new Run();
+    assert.equal(r.feed(s6(SEG, 0, 32), T0), false);
+    assert.equal(r.feed(s6(SEG, 32, 64), T0 + 45 * SEC), true);
+    assert.equal(r.stat("fragment.timeout"), 0);
+    const late = new Run();
+    late.feed(s6(SEG, 0, 32), T0);
+    assert.equal(late.feed(s6(SEG, 32, 64), T0 + 61 * SEC), false);
+    assert.equal(late.stat("fragment.timeout"), 1);
+    // An IPv6 datagram waiting at the front does not hold back IPv4's earlier expiry.
+    const mixed = new Run();
+    mixed.feed(s6(SEG, 0, 32), T0);
+    mixed.feed(f4(SEG, 0, 24), T0 + SEC);
+    mixed.feed(f4(SEG, 0, 24, { id: 1 }), T0 + 32 * SEC);
+    assert.equal(mixed.stat("fragment.timeout"), 1, "the IPv4 datagram only");
+    assert.equal(mixed.dec.fragments.datagrams, 2);
+    assert.equal(mixed.feed(s6(SEG, 32, 64), T0 + 33 * SEC), true);
+  });
+
+  test("timeout options: a caller's timeoutUs applies to both versions, ipv6TimeoutUs to IPv6 alone", () => {
+    const both = new Run({ timeoutUs: 10 * SEC });
+    both.feed(s6(SEG, 0, 32), T0);
+    assert.equal(both.feed(s6(SEG, 32, 64), T0 + 11 * SEC), false);
+    assert.equal(both.stat("fragment.timeout"), 1);
+    const own = new Run({ ipv6TimeoutUs: 90 * SEC });
+    own.feed(s6(SEG, 0, 32), T0);
+    own.feed(f4(SEG, 0, 24), T0);
+    assert.equal(own.feed(f4(SEG, 24, 64), T0 + 31 * SEC), false, "IPv4 still 30 s");
+    assert.equal(own.feed(s6(SEG, 32, 64), T0 + 75 * SEC), true);
+    assert.equal(own.dec.fragments.ipv6TimeoutUs, 90 * SEC);
+    assert.equal(own.dec.fragments.timeoutUs, 30 * SEC);
+  });
+
+  test("discard markers and both versions share the datagram cap, oldest evicted first", () => {
+    const e = new Run({ maxDatagrams: 2 });
+    e.feed(s6(SEG, 0, 32, { id: 1 }));
+    e.feed(f4(SEG, 0, 24, { id: 2 }));
+    e.feed(s6(SEG, 0, 32, { id: 3 }));
+    assert.equal(e.stat("fragment.evicted"), 1);
+    assert.equal(e.feed(f4(SEG, 24, 64, { id: 2 })), true);
+    assert.equal(e.feed(s6(SEG, 32, 64, { id: 3 })), true);
+    assert.equal(e.feed(s6(SEG, 32, 64, { id: 1 })), false, "the oldest (IPv6) went first");
+    const m = new Run({ maxDatagrams: 1 });
+    m.feed(s6(SEG, 0, 32));
+    m.feed(s6(SEG, 24, 40));
+    assert.equal(m.stat("fragment.overlap_discarded"), 1);
+    assert.equal(m.dec.fragments.datagrams, 1, "the marker takes a slot");
+    m.feed(s6(SEG, 0, 32, { id: 8 }));
+    assert.equal(m.stat("fragment.evicted"), 1);
+    assert.equal(m.dec.fragments.datagrams, 1);
   });
 
   test("a datagram whose rebuilt payload length would pass 65,535 is dropped", () => {
