@@ -21,6 +21,12 @@ export interface FlowTableOptions {
    */
   shortIdleUs: number;
   /**
+   * How long a reset connection lingers: long enough for the packets already in flight
+   * when the RST was sent to join it (as they stay in tshark's stream), short because a
+   * SYN scan resets a connection per probe.
+   */
+  resetLingerUs: number;
+  /**
    * Idle timeout of interactive sessions (SSH): a person may leave a shell idle for
    * minutes, and JA4SSH counts the whole connection.
    */
@@ -36,18 +42,20 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   tcpIdleUs: 120_000_000,
   udpIdleUs: 60_000_000,
   shortIdleUs: 15_000_000,
+  resetLingerUs: 1_000_000,
   longIdleUs: 900_000_000,
   interArrival: true,
 };
 
-export type FlowEndReason = "fin" | "rst" | "idle" | "evicted" | "shutdown";
+export type FlowEndReason = "fin" | "reused" | "idle" | "evicted" | "shutdown";
 
 /** LRU list (= timeout class) of a flow. */
 export const LRU_TCP = 0;
 export const LRU_UDP = 1;
 export const LRU_SHORT = 2;
 export const LRU_LONG = 3;
-const CLASSES = 4;
+export const LRU_RESET = 4;
+const CLASSES = 5;
 /** Fewest hash buckets (the table grows and shrinks with the live flows from here). */
 const MIN_BUCKETS = 1024;
 
@@ -73,8 +81,8 @@ export class FlowTable {
   private mask: number;
   private readonly maxBuckets: number;
   private count = 0;
-  private readonly heads: (Flow | null)[] = [null, null, null, null]; // least recently active
-  private readonly tails: (Flow | null)[] = [null, null, null, null]; // most recently active
+  private readonly heads: (Flow | null)[] = [null, null, null, null, null]; // least recently active
+  private readonly tails: (Flow | null)[] = [null, null, null, null, null]; // most recently active
   private readonly idleUs: number[];
   private tcpStreams = 0;
   private udpStreams = 0;
@@ -94,7 +102,13 @@ export class FlowTable {
   ) {
     this.opts = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...opts };
     this.budget = { used: 0, max: this.opts.maxBufferedBytes, reclaim: (bytes) => this.reclaim(bytes) };
-    this.idleUs = [this.opts.tcpIdleUs, this.opts.udpIdleUs, this.opts.shortIdleUs, this.opts.longIdleUs];
+    this.idleUs = [
+      this.opts.tcpIdleUs,
+      this.opts.udpIdleUs,
+      this.opts.shortIdleUs,
+      this.opts.longIdleUs,
+      this.opts.resetLingerUs,
+    ];
     let n = MIN_BUCKETS;
     while (n < this.opts.maxFlows * 2 && n < 1 << 24) n *= 2;
     this.maxBuckets = n;
@@ -254,11 +268,14 @@ export class FlowTable {
       }
     }
     // Orientation before any SYN: the decky is the server; otherwise, for TCP, the
-    // lower port (well-known side) is the server; for UDP the first sender is the client.
+    // lower port (well-known side) is the server; for UDP a well-known port (< 1024) below
+    // the other is the server's (a reply seen first must not make the server the client),
+    // else the first sender is the client.
     let srcIsClient: boolean;
     if (serverHint === "dst") srcIsClient = true;
     else if (serverHint === "src") srcIsClient = false;
     else if (p.protocol === 6) srcIsClient = p.srcPort !== p.dstPort ? p.srcPort > p.dstPort : true;
+    else if (p.srcPort < 1024 && p.srcPort < p.dstPort) srcIsClient = false;
     else srcIsClient = true;
     const synOnly = p.protocol === 6 && (p.tcpFlags & 0x12) === 0x02;
     const synAck = p.protocol === 6 && (p.tcpFlags & 0x12) === 0x12;

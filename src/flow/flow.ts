@@ -63,6 +63,15 @@ export class Flow extends FlowKey {
   serverIsn = -1;
   finFromClient = false;
   finFromServer = false;
+  /**
+   * Sequence number just past the last byte (SYN and FIN count one) each side has sent, as
+   * int32 (compared modulo 2^32); meaningful once that side's `…NextKnown`. A RST is taken
+   * only when it carries exactly this number, as a receiver checking RFC 5961 §3.2 does.
+   */
+  clientNext = 0;
+  serverNext = 0;
+  clientNextKnown = false;
+  serverNextKnown = false;
   /** FIN from both sides or RST: analysis is over; the flow lingers to absorb late packets. */
   closed = false;
   /** The engine has written this flow's results (at close, or when it leaves the table). */
@@ -133,6 +142,10 @@ export class Flow extends FlowKey {
     this.serverIsn = -1;
     this.finFromClient = false;
     this.finFromServer = false;
+    this.clientNext = 0;
+    this.serverNext = 0;
+    this.clientNextKnown = false;
+    this.serverNextKnown = false;
     this.closed = false;
     this.finalized = false;
     this.toServer = null;
@@ -176,6 +189,12 @@ export class Flow extends FlowKey {
     const p = this.clientPort;
     this.clientPort = this.serverPort;
     this.serverPort = p;
+    const n = this.clientNext;
+    this.clientNext = this.serverNext;
+    this.serverNext = n;
+    const k = this.clientNextKnown;
+    this.clientNextKnown = this.serverNextKnown;
+    this.serverNextKnown = k;
     this.clientIsLow = !this.clientIsLow;
     const r = this.toServer;
     this.toServer = this.toClient;

@@ -131,6 +131,12 @@ export class StreamReassembler {
     this.drain(sink);
   }
 
+  /** Flow end: skips every remaining hole in turn, so no gap hides the data after it. */
+  skipAllGaps(sink: StreamSink): void {
+    // Each call delivers or drops at least the first pending segment: this ends.
+    while (!this.done && this.pending.length > 0) this.skipGap(sink);
+  }
+
   /** Releases pending copies (flow end or eviction). */
   release(): void {
     if (this.pending.length === 0) return; // (nothing held: skip the array length reset)

@@ -1,10 +1,16 @@
+import { createHash } from "node:crypto";
+
 /**
  * Suppresses repeated observations: (attacker ip, event type, type-specific key)
  * seen within `ttlUs` of packet time is dropped (DESIGN §5 dedup keys).
  *
- * Bound: at most `maxEntries` keys; the oldest insertion is forgotten first (a
- * forgotten key only means one more event is written, never lost data).
+ * Bound: at most `maxEntries` keys of at most about 300 characters each (longer key parts
+ * are digested); the oldest insertion is forgotten first (a forgotten key only means one
+ * more event is written, never lost data).
  */
+
+/** Longest type-specific key part kept as text; longer ones are kept as a SHA-256 digest. */
+const MAX_KEY_PART = 256;
 
 export function dedupKeyFor(eventType: string, f: Record<string, string>): string {
   switch (eventType) {
@@ -37,6 +43,8 @@ export function dedupKeyFor(eventType: string, f: Record<string, string>): strin
 
 export class Dedup {
   private readonly seen = new Map<string, number>();
+  /** Characters held in keys (what the bound is about). */
+  private chars = 0;
 
   constructor(
     /** Window in µs of packet time; 0 disables dedup. */
@@ -47,14 +55,24 @@ export class Dedup {
   /** True when the event should be dropped as a duplicate. Records it otherwise. */
   isDuplicate(tsUs: number, eventType: string, fields: Record<string, string>): boolean {
     if (this.ttlUs <= 0) return false;
-    const key = `${fields.src_ip ?? ""}\u0000${eventType}\u0000${dedupKeyFor(eventType, fields)}`;
+    let part = dedupKeyFor(eventType, fields);
+    // Keys hold attacker-chosen text (an SNI, a certificate name): a long one is kept as
+    // its digest, so the table's memory is bounded by entries, not by what attackers send.
+    if (part.length > MAX_KEY_PART) part = `#${createHash("sha256").update(part).digest("base64")}`;
+    const key = `${fields.src_ip ?? ""}\u0000${eventType}\u0000${part}`;
     const last = this.seen.get(key);
     if (last !== undefined && tsUs - last < this.ttlUs) return true;
     if (last !== undefined)
       this.seen.delete(key); // re-insert to keep insertion order = age
-    else if (this.seen.size >= this.maxEntries) {
-      const oldest = this.seen.keys().next();
-      if (!oldest.done) this.seen.delete(oldest.value);
+    else {
+      if (this.seen.size >= this.maxEntries) {
+        const oldest = this.seen.keys().next();
+        if (!oldest.done) {
+          this.seen.delete(oldest.value);
+          this.chars -= oldest.value.length;
+        }
+      }
+      this.chars += key.length;
     }
     this.seen.set(key, tsUs);
     return false;
@@ -62,5 +80,10 @@ export class Dedup {
 
   get size(): number {
     return this.seen.size;
+  }
+
+  /** Characters held in the keys. */
+  get keyChars(): number {
+    return this.chars;
   }
 }

@@ -10,9 +10,11 @@ import {
   FlowTable,
   type FlowTableOptions,
   LRU_LONG,
+  LRU_RESET,
   LRU_SHORT,
   LRU_TCP,
 } from "../flow/flow-table.js";
+import { seqDiff } from "../flow/reassembly.js";
 import { Counters } from "../util/counters.js";
 import { countRetransmit, emitFlowTiming } from "./analyzers/flow-timing.js";
 import { HttpAnalyzer, mayStartHttp } from "./analyzers/http.js";
@@ -123,9 +125,13 @@ export class SnifferEngine implements AnalyzerContext {
     this.pktHint = hint;
     let flow = this.table.lookup(p, hint);
     let fromClient = this.table.fromClient;
-    if (p.protocol === 6 && (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && flow.closed) {
-      // A new connection reusing the 4-tuple of a closed one.
-      this.table.end(flow, "fin");
+    if (
+      p.protocol === 6 &&
+      (p.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN &&
+      startsNewConnection(flow, fromClient, p.tcpSeq)
+    ) {
+      // A new connection reusing the 4-tuple of an earlier one.
+      this.table.end(flow, flow.closed ? "fin" : "reused");
       flow = this.table.lookup(p, hint);
       fromClient = this.table.fromClient;
     }
@@ -227,7 +233,8 @@ export class SnifferEngine implements AnalyzerContext {
             if (isn >= 0) r.initFromSyn(isn);
           }
           st.deliveringFromClient = fromClient;
-          r.add(p.tcpSeq, p.buf, p.payloadOff, p.payloadLen, st);
+          // Data on a SYN (TCP Fast Open) starts after the SYN's own sequence number.
+          r.add(f & TCP_SYN ? p.tcpSeq + 1 : p.tcpSeq, p.buf, p.payloadOff, p.payloadLen, st);
         }
       }
     }
@@ -236,12 +243,31 @@ export class SnifferEngine implements AnalyzerContext {
     if (sst?.ssh != null && !flow.finalized) sst.ssh.onPacket(fromClient, p);
 
     if (f & TCP_RST) {
-      // A reset connection is over: no FIN handshake follows to absorb, and a new SYN on
-      // the same ports is a new conversation. Ending it now (instead of lingering) keeps
-      // SYN-scan probes — SYN, RST — at one table entry for two packets.
-      this.close(flow, false);
-      this.table.end(flow, "rst");
-    } else if (f & TCP_FIN) {
+      // A reset is taken only at exactly the sequence number its sender was at (RFC 5961
+      // §3.2, what a Linux decky accepts): an attacker's off-sequence RST, which the decky
+      // answers with a challenge ACK, must not end the analysis of the connection that goes
+      // on. A reset connection lingers closed a moment: packets in flight stay in it (as in
+      // tshark's streams) and a new SYN starts a new one.
+      if (
+        !(fromClient ? flow.clientNextKnown : flow.serverNextKnown) ||
+        (p.tcpSeq | 0) === (fromClient ? flow.clientNext : flow.serverNext)
+      )
+        this.close(flow, LRU_RESET);
+      else this.stats.inc("tcp.rst_off_sequence");
+      return;
+    }
+    // Where this side's next byte starts (SYN and FIN take one sequence number each).
+    const end = (p.tcpSeq + p.payloadLen + (f & TCP_SYN ? 1 : 0) + (f & TCP_FIN ? 1 : 0)) | 0;
+    if (fromClient) {
+      if (!flow.clientNextKnown || seqDiff(end, flow.clientNext) > 0) {
+        flow.clientNext = end;
+        flow.clientNextKnown = true;
+      }
+    } else if (!flow.serverNextKnown || seqDiff(end, flow.serverNext) > 0) {
+      flow.serverNext = end;
+      flow.serverNextKnown = true;
+    }
+    if (f & TCP_FIN) {
       if (fromClient) flow.finFromClient = true;
       else flow.finFromServer = true;
       if (flow.finFromClient && flow.finFromServer) this.close(flow);
@@ -287,11 +313,11 @@ export class SnifferEngine implements AnalyzerContext {
     }
   }
 
-  /** FIN/RST: finish the analysis now; `linger`: keep the flow a while as closed (else it ends now). */
-  private close(flow: Flow, linger = true): void {
+  /** FIN/RST: finish the analysis now; the flow lingers closed in class `linger` for late packets. */
+  private close(flow: Flow, linger = LRU_SHORT): void {
     if (flow.closed) return;
     flow.closed = true;
-    if (linger) this.table.setClass(flow, LRU_SHORT);
+    this.table.setClass(flow, linger);
     // JA4SSH still counts the last ACKs after FIN: an SSH flow is finalized when it
     // leaves the table (after the short linger); everything else right away.
     const st = flow.state as FlowState | null;
@@ -313,14 +339,14 @@ export class SnifferEngine implements AnalyzerContext {
       if (this.opts.onFlowRecord === undefined || flow.ja4t === undefined) return;
       st = this.stateOf(flow);
     }
-    // A hole that never filled must not hide the data after it.
+    // Holes that never filled must not hide the data after them.
     if (flow.toServer !== null) {
       st.deliveringFromClient = true;
-      flow.toServer.skipGap(st);
+      flow.toServer.skipAllGaps(st);
     }
     if (flow.toClient !== null) {
       st.deliveringFromClient = false;
-      flow.toClient.skipGap(st);
+      flow.toClient.skipAllGaps(st);
     }
     flow.releaseBuffers();
     st.analyzers.length = 0;
@@ -352,4 +378,16 @@ export class SnifferEngine implements AnalyzerContext {
       r.ja4l_s = ja4lServer(flow.synTsUs, flow.synAckTsUs, flow.synAckTtl);
     }
   }
+}
+
+/**
+ * Whether a SYN (without ACK) on a known 4-tuple opens a new connection, as tshark's TCP
+ * dissector decides: after a FIN or RST, or when that side has sent before from another
+ * initial sequence number. A retransmitted SYN (same ISN) stays in its connection.
+ */
+function startsNewConnection(flow: Flow, fromClient: boolean, seq: number): boolean {
+  if (flow.closed || flow.finFromClient || flow.finFromServer) return true;
+  if (!(fromClient ? flow.clientNextKnown : flow.serverNextKnown)) return false;
+  const isn = fromClient ? flow.clientIsn : flow.serverIsn;
+  return isn < 0 || isn >>> 0 !== seq >>> 0;
 }

@@ -150,7 +150,7 @@ function checkPairs(
     assert.deepEqual(got, want, JSON.stringify(s));
     assert.deepEqual(memo.emitted[n], fresh.emitted[n], JSON.stringify(s));
     n++;
-    table.end(flow, "rst");
+    table.end(flow, "fin");
   };
   fc.assert(
     fc.property(pairOf(base), ([first, variant]) => {

@@ -1,0 +1,206 @@
+/**
+ * Where one TCP connection ends and the next begins, on hand-built packets: port reuse
+ * (tshark's rule: a SYN after FIN/RST, or from another initial sequence number), resets
+ * (taken only at their sender's exact sequence number, RFC 5961 §3.2), data on a SYN
+ * (RFC 9293 §3.4: it starts at ISN + 1), several holes before the flow ends, and UDP
+ * orientation without a decky map.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { newDecodedPacket } from "../../src/decode/packet.js";
+import { FlowTable } from "../../src/flow/flow-table.js";
+import { SnifferEngine } from "../../src/sniffer/engine.js";
+import type { Ja4Record } from "../../src/sniffer/ja4-record.js";
+import type { Observation } from "../../src/sniffer/observation.js";
+import { ether, frameOf, ipv4, tcp } from "../decode/build.js";
+import { clientHelloBody, handshake, record, sniExt } from "../tls/build.js";
+
+const CLIENT = "198.51.100.7";
+const SERVER = "10.13.0.10";
+const CPORT = 40000;
+const SPORT = 443;
+const SYN = 0x02;
+const RST = 0x04;
+const ACK = 0x10;
+const FIN_ACK = 0x11;
+const PSH_ACK = 0x18;
+
+interface Seg {
+  fromClient: boolean;
+  flags: number;
+  seq: number;
+  payload?: Buffer;
+}
+
+function run(segs: Seg[]) {
+  const records: Ja4Record[] = [];
+  const obs: Observation[] = [];
+  const engine = new SnifferEngine({
+    onObservation: (o) => obs.push(o),
+    onFlowRecord: (r) => records.push(structuredClone(r)),
+  });
+  let ts = 1_700_000_000_000_000;
+  for (const s of segs) {
+    const t = tcp({
+      sport: s.fromClient ? CPORT : SPORT,
+      dport: s.fromClient ? SPORT : CPORT,
+      seq: s.seq >>> 0,
+      flags: s.flags,
+      payload: s.payload,
+    });
+    const src = s.fromClient ? CLIENT : SERVER;
+    const dst = s.fromClient ? SERVER : CLIENT;
+    ts += 1000;
+    engine.handleFrame(frameOf(1, ether(0x0800, ipv4({ src, dst, proto: 6, payload: t })), { tsUs: ts }));
+  }
+  engine.finish();
+  const sni = obs.filter((o) => o.eventType === "tls_client_hello").map((o) => o.fields.sni);
+  return { records, obs, sni, stats: engine.stats };
+}
+
+const hello = (name: string) =>
+  record(22, handshake(1, clientHelloBody({ ciphers: [0x1301], extensions: [sniExt(name)] })));
+
+/** SYN, SYN-ACK, ACK and a ClientHello naming `name`. */
+function connection(cisn: number, sisn: number, name: string): Seg[] {
+  return [
+    { fromClient: true, flags: SYN, seq: cisn },
+    { fromClient: false, flags: SYN | ACK, seq: sisn },
+    { fromClient: true, flags: ACK, seq: cisn + 1 },
+    { fromClient: true, flags: PSH_ACK, seq: cisn + 1, payload: hello(name) },
+  ];
+}
+
+describe("engine: connection boundaries", () => {
+  test("a new SYN from another ISN on the same ports is a new connection, even without FIN", () => {
+    const { records, sni } = run([
+      ...connection(1000, 5000, "first.example"),
+      ...connection(900_000, 7000, "second.example"),
+    ]);
+    assert.deepEqual(sni, ["first.example", "second.example"]);
+    assert.deepEqual(
+      records.map((r) => [r.stream, r.tls_server_name, typeof r.ja4t]),
+      [
+        [0, "first.example", "string"],
+        [1, "second.example", "string"],
+      ],
+    );
+  });
+
+  test("a new SYN after one side's FIN is a new connection, even with the same ISN", () => {
+    const { records, sni } = run([
+      ...connection(1000, 5000, "first.example"),
+      { fromClient: true, flags: FIN_ACK, seq: 1001 + hello("first.example").length },
+      ...connection(1000, 5000, "again.example"),
+    ]);
+    assert.deepEqual(sni, ["first.example", "again.example"]);
+    assert.equal(records.length, 2);
+  });
+
+  test("a retransmitted SYN (same ISN) stays in its connection", () => {
+    const segs = connection(1000, 5000, "one.example");
+    const { records } = run([segs[0], segs[0], ...segs.slice(1)]);
+    assert.equal(records.length, 1);
+    assert.equal(records[0].tls_server_name, "one.example");
+  });
+
+  test("an off-sequence RST is ignored: the connection and its analysis go on", () => {
+    const segs = connection(1000, 5000, "after-rst.example");
+    const { records, sni, stats } = run([
+      ...segs.slice(0, 3),
+      { fromClient: true, flags: RST, seq: 1001 + 2 ** 30 },
+      segs[3],
+    ]);
+    assert.deepEqual(sni, ["after-rst.example"]);
+    assert.equal(records.length, 1);
+    assert.equal(typeof records[0].ja4t, "string"); // SYN and ClientHello in one record
+    assert.equal(typeof records[0].ja4, "string");
+    assert.equal(stats.get("tcp.rst_off_sequence"), 1);
+  });
+
+  test("a RST at the sender's sequence number ends the connection; late packets stay in it", () => {
+    const { records, sni } = run([
+      ...connection(1000, 5000, "reset.example"),
+      { fromClient: true, flags: RST, seq: 1001 + hello("reset.example").length },
+      { fromClient: false, flags: ACK, seq: 5001 }, // late: no new stream
+      { fromClient: true, flags: PSH_ACK, seq: 99, payload: hello("ignored.example") }, // after the reset
+      ...connection(50_000, 9000, "next.example"),
+    ]);
+    assert.deepEqual(sni, ["reset.example", "next.example"]);
+    assert.deepEqual(
+      records.map((r) => r.stream),
+      [0, 1],
+    );
+  });
+
+  test("a RST from a side that never sent (a closed port's RST-ACK) ends the probe", () => {
+    const { records } = run([
+      { fromClient: true, flags: SYN, seq: 1000 },
+      { fromClient: false, flags: RST | ACK, seq: 0 },
+      { fromClient: true, flags: SYN, seq: 1000 }, // the scanner's retry is a new probe
+    ]);
+    assert.deepEqual(
+      records.map((r) => r.stream),
+      [0, 1],
+    );
+  });
+
+  test("data on a SYN (TCP Fast Open) starts at ISN + 1, and the next segment follows it", () => {
+    const stream = hello("tfo.example");
+    const { sni } = run([
+      { fromClient: true, flags: SYN, seq: 1000, payload: stream.subarray(0, 20) },
+      { fromClient: false, flags: SYN | ACK, seq: 5000 },
+      { fromClient: true, flags: PSH_ACK, seq: 1001 + 20, payload: stream.subarray(20) },
+    ]);
+    assert.deepEqual(sni, ["tfo.example"]);
+  });
+
+  test("several holes that never fill: the ClientHello behind them is read when the flow ends", () => {
+    // Three alerts-sized chunks of junk with two 10-byte holes between them, then a hello.
+    const junk = Buffer.alloc(7, 0x15);
+    const h = hello("behind-two-holes.example");
+    let seq = 1001;
+    const segs: Seg[] = connection(1000, 5000, "x").slice(0, 3);
+    for (const part of [junk, junk]) {
+      segs.push({ fromClient: true, flags: PSH_ACK, seq, payload: part });
+      seq += part.length + 10; // 10 bytes the capture lost
+    }
+    segs.push({ fromClient: true, flags: PSH_ACK, seq, payload: h });
+    seq += h.length;
+    segs.push({ fromClient: true, flags: FIN_ACK, seq }, { fromClient: false, flags: FIN_ACK, seq: 5001 });
+    const { sni } = run(segs);
+    assert.deepEqual(sni, ["behind-two-holes.example"]);
+  });
+});
+
+describe("flow table: UDP orientation without a decky map", () => {
+  const dgram = (src: number, sport: number, dst: number, dport: number, tsUs: number) => {
+    const p = newDecodedPacket();
+    p.buf = Buffer.alloc(32);
+    p.buf.writeUInt32BE(src, 0);
+    p.buf.writeUInt32BE(dst, 16);
+    p.ipVersion = 4;
+    p.srcOff = 0;
+    p.dstOff = 16;
+    p.protocol = 17;
+    p.srcPort = sport;
+    p.dstPort = dport;
+    p.tsUs = tsUs;
+    return p;
+  };
+
+  test("a reply from a well-known port seen first does not make the server the client", () => {
+    const table = new FlowTable({}, () => {});
+    const flow = table.lookup(dgram(0x0a000001, 53, 0xc6336407, 53000, 1));
+    assert.equal(flow.serverPort, 53);
+    assert.equal(flow.clientPort, 53000);
+    assert.equal(table.lookup(dgram(0xc6336407, 53000, 0x0a000001, 53, 2)), flow);
+    assert.equal(table.fromClient, true);
+  });
+
+  test("without a well-known port the first sender is the client", () => {
+    const table = new FlowTable({}, () => {});
+    const flow = table.lookup(dgram(0x0a000001, 40000, 0xc6336407, 50000, 1));
+    assert.equal(flow.clientPort, 40000);
+  });
+});
