@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { type ClientHello, parseClientHello } from "../../src/fingerprint/tls/client-hello.js";
 import { ja3, ja3s } from "../../src/fingerprint/tls/ja3.js";
-import { alpnChars, ja4 } from "../../src/fingerprint/tls/ja4.js";
+import { alpnChars, ja4, ja4VersionCode } from "../../src/fingerprint/tls/ja4.js";
 import { ja4s } from "../../src/fingerprint/tls/ja4s.js";
 import { parseServerHello, type ServerHello } from "../../src/fingerprint/tls/server-hello.js";
 import {
@@ -141,6 +141,40 @@ describe("JA4", () => {
     ] as const) {
       const c = ch(clientHelloBody({ version: v, ciphers: [0x002f] }));
       assert.equal(ja4(c, "t").ja4_r, `t${code}i010000_002f_`);
+    }
+  });
+
+  test("version codes: exactly the JA4.md table (0x0002 is SSL 2.0; 0x0200 and 0x0100 are unknown)", () => {
+    // FoxIO technical_details/JA4.md, "TLS and DTLS Version"; everything else is "00".
+    const table: [number, string][] = [
+      [0x0304, "13"],
+      [0x0303, "12"],
+      [0x0302, "11"],
+      [0x0301, "10"],
+      [0x0300, "s3"],
+      [0x0002, "s2"],
+      [0xfeff, "d1"],
+      [0xfefd, "d2"],
+      [0xfefc, "d3"],
+      [0x0200, "00"],
+      [0x0100, "00"],
+      [0x0000, "00"],
+      [0x7f1c, "00"],
+    ];
+    for (const [v, code] of table) {
+      assert.equal(ja4VersionCode(v), code, v.toString(16));
+      // JA4 from the legacy version (no supported_versions) and from supported_versions.
+      const legacy = ch(clientHelloBody({ version: v, ciphers: [0x002f] }));
+      assert.equal(ja4(legacy, "t").ja4_r, `t${code}i010000_002f_`, v.toString(16));
+      const viaExt = ch(clientHelloBody({ ciphers: [0x002f], extensions: [supportedVersionsExt([v])] }));
+      assert.equal(ja4(viaExt, "t").ja4_r, `t${code}i010100_002f_002b`, v.toString(16));
+      // JA4S shares the table: legacy version and the supported_versions selection.
+      const s = sh(serverHelloBody({ version: v, cipher: 0x002f }));
+      assert.equal(ja4s(s, "t").ja4s_r, `t${code}0000_002f_`, v.toString(16));
+      const s13 = sh(
+        serverHelloBody({ cipher: 0x1301, extensions: [ext(0x002b, Buffer.from([v >> 8, v & 0xff]))] }),
+      );
+      assert.equal(ja4s(s13, "t").ja4s_r, `t${code}0100_1301_002b`, v.toString(16));
     }
   });
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -22,7 +22,7 @@ import { ja4x, ja4xRecord } from "../../src/fingerprint/tls/ja4x.js";
 import { formatIp, formatName, parseX509 } from "../../src/fingerprint/tls/x509.js";
 import { Counters } from "../../src/util/counters.js";
 import { corpusDir, skipWithoutCorpus } from "../helpers/shared.js";
-import { cat, certificate, ctx, oid, rdn, seq, tlv, u8, x509Ext } from "./build.js";
+import { cat, certificate, ctx, oid, rdn, seq, set, tlv, u8, x509Ext } from "./build.js";
 import { haveTshark } from "./tshark-streams.js";
 
 const execFileAsync = promisify(execFile);
@@ -153,6 +153,28 @@ describe("DER reader", () => {
     assert.equal(t(0x17, "not a time"), undefined);
   });
 });
+
+/** Lowercase SHA-256 hex, first 12 digits (JA4X.md), straight from node:crypto. */
+const sha256x12 = (s: string): string => createHash("sha256").update(s).digest("hex").slice(0, 12);
+
+/** Attribute types listed by hand: dotted, and the hex of the OID's DER contents (X.690 §8.19). */
+const NAME_OIDS: [string, string][] = [
+  ["2.5.4.3", "550403"],
+  ["2.5.4.10", "55040a"],
+  ["2.5.4.11", "55040b"],
+  ["2.5.4.6", "550406"],
+  ["1.2.840.113549.1.9.1", "2a864886f70d010901"],
+  ["1.3.6.1.4.1.311.60.2.1.3", "2b0601040182373c020103"],
+];
+/** Extension types listed the same way. */
+const EXT_OIDS: [string, string][] = [
+  ["2.5.29.15", "551d0f"],
+  ["2.5.29.37", "551d25"],
+  ["2.5.29.17", "551d11"],
+  ["2.5.29.19", "551d13"],
+  ["1.3.6.1.4.1.311.21.7", "2b0601040182371507"],
+  ["1.3.6.1.5.5.7.1.1", "2b06010505070101"],
+];
 
 describe("parseX509", () => {
   test("every field of a hand-built v3 certificate", () => {
@@ -292,6 +314,75 @@ describe("parseX509", () => {
     assert.equal(parseX509(seq(seq(tlv(2, u8(1)))), counters), undefined);
     n++;
     assert.equal(counters.get("tls.x509.malformed"), n);
+  });
+
+  test("a 65-RDN subject parses in full; JA4X covers every attribute type", () => {
+    const counters = new Counters();
+    // Subject: 65 RDNs cycling through these types (the first RDN multi-valued: CN + OU).
+    const subject: Buffer[] = [
+      set(
+        seq(oid("2.5.4.3"), tlv(UTF8, Buffer.from("v0"))),
+        seq(oid("2.5.4.11"), tlv(UTF8, Buffer.from("ou"))),
+      ),
+    ];
+    const subjectHex = ["550403", "55040b"];
+    for (let i = 1; i < 65; i++) {
+      const [dotted, hex] = NAME_OIDS[i % NAME_OIDS.length];
+      subject.push(rdn(dotted, UTF8, `v${i}`));
+      subjectHex.push(hex);
+    }
+    const der = certificate({ issuer: [rdn("2.5.4.3", UTF8, "Decky CA")], subject });
+    const x = parseX509(der, counters);
+    assert.ok(x, "a long Name must not fail the certificate");
+    assert.equal(x.subject.length, 65);
+    assert.equal(counters.get("tls.x509.malformed"), 0);
+    assert.equal(counters.get("tls.x509.many_name_attributes"), 1);
+    // JA4X.md: the hex of each attribute type, in order, comma-joined, SHA-256, 12 digits.
+    const raw = ["550403", subjectHex.join(","), ""];
+    assert.deepEqual(ja4x(x), {
+      ja4x: `${sha256x12(raw[0])}_${sha256x12(raw[1])}_000000000000`,
+      ja4x_r: raw.join("_"),
+    });
+  });
+
+  test("130 extensions all kept, in order; JA4X covers every extension OID", () => {
+    const counters = new Counters();
+    const extensions: Buffer[] = [];
+    const extHex: string[] = [];
+    for (let i = 0; i < 130; i++) {
+      const [dotted, hex] = EXT_OIDS[i % EXT_OIDS.length];
+      extensions.push(x509Ext(dotted, seq(), i % 7 === 0));
+      extHex.push(hex);
+    }
+    const der = certificate({
+      issuer: [rdn("2.5.4.6", PRINTABLE, "NL"), rdn("2.5.4.3", UTF8, "Decky CA")],
+      subject: [rdn("2.5.4.3", UTF8, "decky.example")],
+      extensions,
+    });
+    const x = parseX509(der, counters);
+    assert.ok(x, "many extensions must not fail the certificate");
+    assert.equal(x.extensions.length, 130);
+    assert.deepEqual(
+      x.extensions.map((e) => e.oidHex),
+      extHex,
+    );
+    assert.equal(counters.get("tls.x509.many_extensions"), 1);
+    const raw = ["550406,550403", "550403", extHex.join(",")];
+    assert.deepEqual(ja4x(x), { ja4x: raw.map(sha256x12).join("_"), ja4x_r: raw.join("_") });
+  });
+
+  test("no hidden count limit either (beyond the DER reader's default 1024 children)", () => {
+    const subject = Array.from({ length: 1100 }, (_, i) => rdn("2.5.4.11", UTF8, `u${i}`));
+    const extensions = Array.from({ length: 1500 }, () => x509Ext("2.5.29.19", seq()));
+    const x = parseX509(certificate({ issuer: [rdn("2.5.4.3", UTF8, "a")], subject, extensions }));
+    assert.ok(x);
+    assert.equal(x.subject.length, 1100);
+    assert.equal(x.extensions.length, 1500);
+    const r = ja4x(x);
+    assert.equal(
+      r?.ja4x_r,
+      `550403_${Array(1100).fill("55040b").join(",")}_${Array(1500).fill("551d13").join(",")}`,
+    );
   });
 
   test("IPv6 formatting (RFC 5952)", () => {

@@ -18,8 +18,11 @@ export interface Ja4 {
 }
 
 /**
- * JA4 version code for a 16-bit protocol version ("00" when unknown). The table is the
- * JA4 specification's, plus 0x0200/0x0100 as the FoxIO tools also map them.
+ * JA4 / JA4S version code for a 16-bit protocol version: exactly the table of FoxIO
+ * technical_details/JA4.md, "TLS and DTLS Version" (SSL 2.0 is 0x0002; anything else,
+ * 0x0200 and 0x0100 included, is "Unknown" = "00"). The FoxIO Rust tool (rust/ja4/src/
+ * tls.rs, TlsVersion) once also mapped 0x0200 → "s2" and 0x0100 → "s1" and has since
+ * dropped both for the specification's 0x0002.
  */
 export function ja4VersionCode(v: number): string {
   switch (v) {
@@ -34,10 +37,7 @@ export function ja4VersionCode(v: number): string {
     case 0x0300:
       return "s3";
     case 0x0002:
-    case 0x0200:
       return "s2";
-    case 0x0100:
-      return "s1";
     case 0xfeff:
       return "d1";
     case 0xfefd:

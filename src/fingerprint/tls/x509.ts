@@ -22,9 +22,18 @@ import {
 import { DN_LABELS } from "./oid-names.js";
 import { tlsStats } from "./stats.js";
 
-/** Attributes kept per Name; real names have under 15. */
+/**
+ * Not a limit: a Name with more attributes than this (real names have under 15) still
+ * parses in full, since JA4X hashes every attribute type, but is counted
+ * (`tls.x509.many_name_attributes`). What a Name may hold is bounded by the certificate's
+ * own bytes (an attribute takes at least 7), and those by the handshake message cap.
+ */
 export const MAX_NAME_ATTRIBUTES = 64;
-/** Extensions kept per certificate; real ones have under 20. */
+/**
+ * Not a limit either: more extensions than this (real certificates have under 20) are all
+ * kept, for JA4X, and counted (`tls.x509.many_extensions`); an extension takes at least 7
+ * bytes of the certificate.
+ */
 export const MAX_CERT_EXTENSIONS = 128;
 /** SAN entries kept (all kinds together); CDN certificates reach a few hundred. */
 export const MAX_SANS = 1024;
@@ -96,7 +105,8 @@ const OID_SUBJECT_ALT_NAME = "2.5.29.17";
  * Parses one DER certificate. Returns undefined (and bumps `tls.x509.malformed`) when
  * the structure up to the extensions is broken; a bad validity time leaves that field
  * undefined (`tls.x509.bad_time`), a bad SAN extension leaves the SAN lists empty
- * (`tls.x509.bad_san`). Never throws.
+ * (`tls.x509.bad_san`). Names and extension lists have no count limit (JA4X covers every
+ * OID); unusually long ones are only counted. Never throws.
  */
 export function parseX509(der: Buffer, counters: Counters = tlsStats): X509Info | undefined {
   try {
@@ -134,8 +144,8 @@ function parse(b: Buffer, counters: Counters): X509Info | undefined {
   if (!isUniversal(serial, TAG_INTEGER) || serial.len === 0) return undefined;
   const signatureAlgorithm = algorithmOid(b, sigAlg);
   if (signatureAlgorithm === undefined) return undefined;
-  const issuerRdns = parseName(b, issuer);
-  const subjectRdns = parseName(b, subject);
+  const issuerRdns = parseName(b, issuer, counters);
+  const subjectRdns = parseName(b, subject, counters);
   if (issuerRdns === undefined || subjectRdns === undefined) return undefined;
   if (!isUniversal(validity, TAG_SEQUENCE)) return undefined;
   const times = derChildren(b, validity, 2);
@@ -197,20 +207,28 @@ function algorithmOid(b: Buffer, n: DerNode | undefined): string | undefined {
   return oidToString(b, oid.off, oid.len);
 }
 
+/**
+ * The children of `n` with no count limit of their own: a TLV takes at least 2 bytes, so
+ * `n.len` bounds them, and the certificate's size bounds that.
+ */
+function allChildren(b: Buffer, n: DerNode): DerNode[] | undefined {
+  return derChildren(b, n, n.len);
+}
+
 /** Name ::= SEQUENCE OF RDN; RDN ::= SET OF AttributeTypeAndValue. */
-function parseName(b: Buffer, n: DerNode | undefined): X509Rdn[] | undefined {
+function parseName(b: Buffer, n: DerNode | undefined, counters: Counters): X509Rdn[] | undefined {
   if (!isUniversal(n, TAG_SEQUENCE)) return undefined;
-  const rdns = derChildren(b, n, MAX_NAME_ATTRIBUTES);
+  const rdns = allChildren(b, n);
   if (rdns === undefined) return undefined;
   const out: X509Rdn[] = [];
   let count = 0;
   for (const set of rdns) {
     if (!isUniversal(set, TAG_SET)) return undefined;
-    const atvs = derChildren(b, set, MAX_NAME_ATTRIBUTES);
+    const atvs = allChildren(b, set);
     if (atvs === undefined || atvs.length === 0) return undefined;
     const rdn: X509Rdn = [];
     for (const atv of atvs) {
-      if (++count > MAX_NAME_ATTRIBUTES) return undefined;
+      if (++count === MAX_NAME_ATTRIBUTES + 1) counters.inc("tls.x509.many_name_attributes");
       if (!isUniversal(atv, TAG_SEQUENCE)) return undefined;
       const type = readDer(b, atv.off, atv.end);
       if (!isUniversal(type, TAG_OID)) return undefined;
@@ -235,12 +253,10 @@ function parseName(b: Buffer, n: DerNode | undefined): X509Rdn[] | undefined {
 function parseExtensions(b: Buffer, wrapper: DerNode, counters: Counters): X509Extension[] | undefined {
   const seq = readDer(b, wrapper.off, wrapper.end);
   if (!isUniversal(seq, TAG_SEQUENCE)) return undefined;
-  const items = derChildren(b, seq, MAX_CERT_EXTENSIONS + 1);
+  // Every extension is kept: JA4X hashes all their OIDs, in order.
+  const items = allChildren(b, seq);
   if (items === undefined) return undefined;
-  if (items.length > MAX_CERT_EXTENSIONS) {
-    counters.inc("tls.x509.too_many_extensions");
-    items.length = MAX_CERT_EXTENSIONS;
-  }
+  if (items.length > MAX_CERT_EXTENSIONS) counters.inc("tls.x509.many_extensions");
   const out: X509Extension[] = [];
   for (const item of items) {
     if (!isUniversal(item, TAG_SEQUENCE)) return undefined;

@@ -8,6 +8,7 @@ import {
   parseServerHello,
   parseX509,
   TlsHandshakeReader,
+  tlsStats,
 } from "../../fingerprint/tls/index.js";
 import type { TlsKeyLog } from "../../fingerprint/tls/keylog.js";
 import { TlsRecordSplitter } from "../../fingerprint/tls/record-splitter.js";
@@ -25,9 +26,15 @@ const MAX_HELLOS = 4;
 /** A later segment may start TLS (after HTTP CONNECT or a SOCKS exchange): look this many times. */
 const MAX_TLS_SEEKS = 16;
 
+/**
+ * Bytes `startsTls` needs to decide. A record may be split anywhere (RFC 5246 §6.2.1), so
+ * a shorter chunk is held (at most TLS_HEAD - 1 bytes per direction) until more arrive.
+ */
+const TLS_HEAD = 3;
+
 /** A chunk that begins with a TLS handshake record (or an SSLv2-compatible ClientHello). */
 function startsTls(buf: Buffer, off: number, len: number): boolean {
-  if (len < 3) return false;
+  if (len < TLS_HEAD) return false;
   const b0 = buf[off];
   if (b0 === 0x16) return buf[off + 1] === 0x03 && buf[off + 2] <= 0x04;
   return (b0 & 0x80) !== 0 && buf[off + 2] === 0x01; // SSLv2 record header, msg type 1
@@ -82,6 +89,12 @@ export class TlsAnalyzer implements StreamAnalyzer {
   /** Each direction's first chunk was looked at (for `tlsCannotFollow`). */
   private sawClient = false;
   private sawServer = false;
+  /**
+   * A direction's chunk too short for `startsTls` (fewer than TLS_HEAD bytes, a copy), judged
+   * together with the bytes that follow it. Cleared on a gap.
+   */
+  private heldClient: Buffer | undefined;
+  private heldServer: Buffer | undefined;
   /** The connection record was filled from a ClientHello (the first one). */
   private recorded = false;
   private chFields: Record<string, string> | undefined;
@@ -116,26 +129,65 @@ export class TlsAnalyzer implements StreamAnalyzer {
     let r = fromClient ? this.client : this.server;
     if (r === null || r.state === "not_tls") {
       if (this.seeks >= MAX_TLS_SEEKS) return;
-      if (!startsTls(buf, off, len)) {
-        this.seeks++;
-        if (fromClient ? !this.sawClient : !this.sawServer) {
-          if (tlsCannotFollow(fromClient, buf, off, len)) this.seeks = MAX_TLS_SEEKS;
+      const held = fromClient ? this.heldClient : this.heldServer;
+      if (held !== undefined) {
+        if (fromClient) this.heldClient = undefined;
+        else this.heldServer = undefined;
+        // Judge the held bytes with what follows them, exactly as if both had come in one
+        // chunk. Only the prefix any judgement reads is copied (tlsCannotFollow reads the most).
+        const head = Buffer.concat([held, buf.subarray(off, off + Math.min(len, REQUEST_LINE_MAX))]);
+        const v = this.judge(fromClient, head, 0, head.length);
+        if (v === "held") return;
+        if (v === "tls") {
+          r = this.openReader(fromClient);
+          this.feed(fromClient, r, held, 0, held.length);
+          this.feed(fromClient, r, buf, off, len);
+          return;
         }
-        if (fromClient) this.sawClient = true;
-        else this.sawServer = true;
-        return;
+        // Not TLS: the held bytes were a chunk of their own; this one is judged alone, as
+        // any later chunk is (TLS may start at a chunk boundary, after CONNECT or SOCKS).
+        if (this.seeks >= MAX_TLS_SEEKS) return;
       }
-      if (fromClient) this.sawClient = true;
-      else this.sawServer = true;
-      r = new TlsHandshakeReader((type, body) => this.onMessage(fromClient, type, body));
-      if (fromClient) this.client = r;
-      else {
-        this.server = r;
-        if (this.keyLog !== undefined && this.keyLog.size > 0) {
-          this.serverRecords = new TlsRecordSplitter((t, h, b) => this.onServerRecord(t, h, b));
-        }
+      if (this.judge(fromClient, buf, off, len) !== "tls") return;
+      r = this.openReader(fromClient);
+    }
+    this.feed(fromClient, r, buf, off, len);
+  }
+
+  /**
+   * Whether a direction's chunk starts TLS. A chunk too short to tell is held (copied; fewer
+   * than TLS_HEAD bytes) and judged with the next one; a chunk that does not start TLS
+   * counts as one seek.
+   */
+  private judge(fromClient: boolean, buf: Buffer, off: number, len: number): "tls" | "not_tls" | "held" {
+    if (len < TLS_HEAD) {
+      const copy = Buffer.from(buf.subarray(off, off + len));
+      if (fromClient) this.heldClient = copy;
+      else this.heldServer = copy;
+      return "held";
+    }
+    const first = fromClient ? !this.sawClient : !this.sawServer;
+    if (fromClient) this.sawClient = true;
+    else this.sawServer = true;
+    if (startsTls(buf, off, len)) return "tls";
+    this.seeks++;
+    if (first && tlsCannotFollow(fromClient, buf, off, len)) this.seeks = MAX_TLS_SEEKS;
+    return "not_tls";
+  }
+
+  private openReader(fromClient: boolean): TlsHandshakeReader {
+    const r = new TlsHandshakeReader((type, body) => this.onMessage(fromClient, type, body));
+    if (fromClient) this.client = r;
+    else {
+      this.server = r;
+      if (this.keyLog !== undefined && this.keyLog.size > 0) {
+        this.serverRecords = new TlsRecordSplitter((t, h, b) => this.onServerRecord(t, h, b));
       }
     }
+    return r;
+  }
+
+  private feed(fromClient: boolean, r: TlsHandshakeReader, buf: Buffer, off: number, len: number): void {
     r.push(buf, off, len);
     // After the reader (which may just have armed decryption on a ServerHello).
     if (!fromClient && this.serverRecords !== undefined && !this.serverRecords.dead) {
@@ -171,8 +223,13 @@ export class TlsAnalyzer implements StreamAnalyzer {
   onGap(fromClient: boolean): void {
     // A lost segment desynchronises the record layer: restart at the next chunk that
     // begins with a record header.
-    if (fromClient) this.client = null;
-    else this.server = null;
+    if (fromClient) {
+      this.client = null;
+      this.heldClient = undefined;
+    } else {
+      this.server = null;
+      this.heldServer = undefined;
+    }
   }
 
   private onMessage(fromClient: boolean, type: number, body: Buffer, decrypted = false): void {
@@ -268,19 +325,24 @@ export class TlsAnalyzer implements StreamAnalyzer {
     if (msg === undefined || msg.certificates.length === 0) return;
     this.certsSeen = true;
     const entries: X509Entry[] = [];
+    // The sender's own certificate is the first entry (RFC 5246 §7.4.2, RFC 8446 §4.4.2):
+    // when that one does not parse there is no leaf to report, never a CA in its place.
     let leaf: CertSummary | undefined;
-    for (const der of msg.certificates) {
-      const c = this.certs.summarize(der);
+    for (let i = 0; i < msg.certificates.length; i++) {
+      const c = this.certs.summarize(msg.certificates[i]);
       if (c === undefined) continue;
       entries.push(c.entry);
-      if (leaf === undefined) leaf = c;
+      if (i === 0) leaf = c;
     }
     if (entries.length > 0) {
       const rec = this.st.record;
       if (rec.tls_certs === undefined) rec.tls_certs = [];
       rec.tls_certs.push({ x509: entries });
     }
-    if (leaf === undefined) return;
+    if (leaf === undefined) {
+      tlsStats.inc("tls.certificate.leaf_unparseable");
+      return;
+    }
     const fields = endpointFields(this.st.flow);
     fields.subject_cn = leaf.subjectCn;
     fields.issuer = leaf.issuer;
@@ -372,14 +434,28 @@ function derHash(der: Buffer): number {
   return h >>> 0;
 }
 
+/**
+ * Characters kept of the issuer / subject text. A Name has no attribute limit (JA4X hashes
+ * them all), and its text can run to a few times the certificate's size (dotted OIDs as
+ * labels), so this display, cached per certificate, is cut; real names are far shorter.
+ */
+const MAX_NAME_TEXT = 4096;
+
+/** `s` cut to MAX_NAME_TEXT UTF-16 units, never between the halves of a surrogate pair. */
+function nameText(s: string): string {
+  if (s.length <= MAX_NAME_TEXT) return s;
+  const hi = s.charCodeAt(MAX_NAME_TEXT - 1);
+  return s.slice(0, hi >= 0xd800 && hi <= 0xdbff ? MAX_NAME_TEXT - 1 : MAX_NAME_TEXT);
+}
+
 function summarizeCertificate(der: Buffer): CertSummary | null {
   const info = parseX509(der);
   if (info === undefined) return null;
   return {
     entry: ja4xRecord(info) as X509Entry,
     subjectCn: info.subjectCN ?? "",
-    issuer: decnetName(info.issuer),
-    subject: decnetName(info.subject),
+    issuer: nameText(decnetName(info.issuer)),
+    subject: nameText(decnetName(info.subject)),
     selfSigned: String(info.selfSigned),
     notBefore: info.notBefore ?? "",
     notAfter: info.notAfter ?? "",
