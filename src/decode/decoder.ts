@@ -27,6 +27,7 @@ import {
   decodeGre,
   decodeUdpTunnel,
   MAX_TUNNEL_DEPTH,
+  mixTunnelContext,
   mixTunnelKey,
   TUNNEL_IPIP,
   TUNNEL_IPV6_IN_IP,
@@ -82,6 +83,7 @@ export class Decoder {
     out.buf = buf;
     out.tunnelKey = 0;
     out.tunnelDepth = 0;
+    out.tunnelContext = 0;
     out.reassembled = false;
     out.truncated = false;
     const stats = this.stats;
@@ -128,6 +130,7 @@ export class Decoder {
           next = decodeUdpTunnel(kind, buf, cur, stats);
           if (next !== NEXT_FAIL) {
             out.tunnelKey = mixTunnelKey(out.tunnelKey, cur.tunnelKind, cur.tunnelId);
+            out.tunnelContext = outerContext(out, cur.tunnelKind);
             out.tunnelDepth++;
           }
           break;
@@ -161,6 +164,7 @@ export class Decoder {
           next = decodeGre(buf, cur, stats);
           if (next !== NEXT_FAIL) {
             out.tunnelKey = mixTunnelKey(out.tunnelKey, cur.tunnelKind, cur.tunnelId);
+            out.tunnelContext = outerContext(out, cur.tunnelKind);
             out.tunnelDepth++;
           }
           break;
@@ -176,6 +180,7 @@ export class Decoder {
             next === NEXT_IPIP4 ? TUNNEL_IPIP : TUNNEL_IPV6_IN_IP,
             0,
           );
+          out.tunnelContext = outerContext(out, next === NEXT_IPIP4 ? TUNNEL_IPIP : TUNNEL_IPV6_IN_IP);
           out.tunnelDepth++;
           next = next === NEXT_IPIP4 ? NEXT_IPV4 : NEXT_IPV6;
           break;
@@ -241,12 +246,25 @@ export class Decoder {
   }
 }
 
+/** The tunnel context with one more layer, whose outer IP header is the one decoded last. */
+function outerContext(out: DecodedPacket, kind: number): number {
+  return mixTunnelContext(
+    out.tunnelContext,
+    kind,
+    out.buf,
+    out.srcOff,
+    out.dstOff,
+    out.ipVersion === 4 ? 1 : 4,
+  );
+}
+
 /** Copies every field of a decoded packet (fallback snapshot; no allocation). */
 export function copyPacket(from: DecodedPacket, to: DecodedPacket): void {
   to.tsUs = from.tsUs;
   to.buf = from.buf;
   to.tunnelKey = from.tunnelKey;
   to.tunnelDepth = from.tunnelDepth;
+  to.tunnelContext = from.tunnelContext;
   to.ipVersion = from.ipVersion;
   to.ipOff = from.ipOff;
   to.ipHeaderLen = from.ipHeaderLen;

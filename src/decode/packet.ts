@@ -18,6 +18,13 @@ export interface DecodedPacket {
   tunnelKey: number;
   /** Number of encapsulation layers peeled (0 = none). */
   tunnelDepth: number;
+  /**
+   * The flow key's tunnel context, the same for both directions: per layer the tunnel kind
+   * and the two outer endpoints, order-free (0 when not tunnelled). Identifiers (VNI, GRE
+   * key, TEID) are left out: the two directions of one connection may carry different ones
+   * (the corpus' Geneve capture uses VNI 11 one way and 10 the other).
+   */
+  tunnelContext: number;
 
   ipVersion: 4 | 6;
   /** Offset of the innermost IP header. */
@@ -84,6 +91,7 @@ export function newDecodedPacket(): DecodedPacket {
     buf: Buffer.alloc(0),
     tunnelKey: 0,
     tunnelDepth: 0,
+    tunnelContext: 0,
     ipVersion: 4,
     ipOff: 0,
     ipHeaderLen: 0,

@@ -41,6 +41,31 @@ export function mixTunnelKey(prev: number, kind: number, id: number): number {
   return h === 0 ? 1 : h;
 }
 
+/**
+ * Mixes one tunnel layer into `DecodedPacket.tunnelContext`: its kind and its outer
+ * endpoints — the IP layer decoded last, `words` int32 words each at `srcOff`/`dstOff` —
+ * combined so that either direction gives the same value.
+ */
+export function mixTunnelContext(
+  prev: number,
+  kind: number,
+  buf: Buffer,
+  srcOff: number,
+  dstOff: number,
+  words: number,
+): number {
+  let hs = 0x27d4eb2f;
+  let hd = 0x27d4eb2f;
+  for (let i = 0; i < words; i++) {
+    hs = Math.imul(hs ^ buf.readInt32BE(srcOff + 4 * i), 0x85ebca6b);
+    hs ^= hs >>> 15;
+    hd = Math.imul(hd ^ buf.readInt32BE(dstOff + 4 * i), 0x85ebca6b);
+    hd ^= hd >>> 15;
+  }
+  // Sum and xor are both order-free; together they keep more of the two endpoints apart.
+  return mixTunnelKey(prev, kind, (hs + hd) ^ Math.imul(hs ^ hd, 0x165667b1));
+}
+
 /** UDP port → tunnel parser, or 0 when the port is not a tunnel port. */
 export function udpTunnelKind(port: number): number {
   switch (port) {

@@ -33,11 +33,10 @@ export class FlowKey {
   fromPacket(p: DecodedPacket): void {
     const b = p.buf;
     this.protocol = p.protocol;
-    // Only the nesting depth of the encapsulation, not its identifiers: the two
-    // directions of one connection may travel in tunnels with different ids (the corpus'
-    // Geneve capture uses VNI 11 one way and VNI 10 the other), and a flow must stay
-    // one flow. Depth still keeps tunnelled and plain copies of a tuple apart.
-    this.tunnelKey = p.tunnelDepth;
+    // The direction-free tunnel context (kinds and outer endpoints per layer, not the
+    // identifiers, which may differ by direction): the same inner tuple behind other
+    // tunnel endpoints, or not tunnelled, is another flow.
+    this.tunnelKey = p.tunnelContext;
     this.ipVersion = p.ipVersion;
     let s0: number;
     let s1 = 0;
@@ -97,7 +96,7 @@ export class FlowKey {
       this.b3 = s3;
       this.bPort = p.srcPort;
     }
-    let h = mix(0x9e3779b9 ^ this.protocol ^ (this.tunnelKey << 8), this.a0);
+    let h = mix(0x9e3779b9 ^ this.protocol ^ this.tunnelKey, this.a0);
     h = mix(h, this.b0);
     h = mix(h, (this.aPort << 16) | this.bPort);
     if (p.ipVersion === 6) {

@@ -349,3 +349,31 @@ describe("IP in IP and nesting", () => {
     assert.ok(!keys.has(0));
   });
 });
+
+describe("tunnel context (the flow key's part)", () => {
+  /** VXLAN between two tunnel endpoints, carrying the same inner SYN. */
+  const vx = (src: string, dst: string, vni: number) =>
+    decodeOne(
+      ETH,
+      ether(
+        0x0800,
+        ipv4({ src, dst, proto: 17, payload: udp(50000, 4789, vxlan(vni, ether(0x0800, synV4()))) }),
+      ),
+    ).out.tunnelContext;
+
+  test("the same for both directions of a tunnel, whatever identifier each direction carries", () => {
+    assert.equal(vx("192.0.2.1", "192.0.2.2", 10), vx("192.0.2.2", "192.0.2.1", 11));
+  });
+
+  test("other tunnel endpoints, another context; not tunnelled, none", () => {
+    assert.notEqual(vx("192.0.2.1", "192.0.2.2", 10), vx("192.0.2.1", "192.0.2.3", 10));
+    assert.notEqual(vx("192.0.2.1", "192.0.2.2", 10), vx("198.51.100.1", "192.0.2.2", 10));
+    assert.equal(decodeOne(ETH, ether(0x0800, synV4())).out.tunnelContext, 0);
+    assert.notEqual(vx("192.0.2.1", "192.0.2.2", 10), 0);
+  });
+
+  test("the kind counts: GRE and VXLAN between the same endpoints differ", () => {
+    const g = decodeOne(ETH, outer4(47, gre(0x0800, synV4()))).out.tunnelContext;
+    assert.notEqual(g, vx("192.0.2.1", "192.0.2.2", 10));
+  });
+});

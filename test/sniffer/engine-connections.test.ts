@@ -12,7 +12,7 @@ import { FlowTable } from "../../src/flow/flow-table.js";
 import { SnifferEngine } from "../../src/sniffer/engine.js";
 import type { Ja4Record } from "../../src/sniffer/ja4-record.js";
 import type { Observation } from "../../src/sniffer/observation.js";
-import { ether, frameOf, ipv4, tcp } from "../decode/build.js";
+import { ether, frameOf, ipv4, tcp, udp, vxlan } from "../decode/build.js";
 import { clientHelloBody, handshake, record, sniExt } from "../tls/build.js";
 
 const CLIENT = "198.51.100.7";
@@ -202,5 +202,52 @@ describe("flow table: UDP orientation without a decky map", () => {
     const table = new FlowTable({}, () => {});
     const flow = table.lookup(dgram(0x0a000001, 40000, 0xc6336407, 50000, 1));
     assert.equal(flow.clientPort, 40000);
+  });
+});
+
+describe("engine: the same inner tuple in two tunnels", () => {
+  test("VXLAN behind other tunnel endpoints is another flow; each direction's VNI may differ", () => {
+    const obs: Observation[] = [];
+    const records: Ja4Record[] = [];
+    const engine = new SnifferEngine({
+      onObservation: (o) => obs.push(o),
+      onFlowRecord: (r) => records.push(structuredClone(r)),
+    });
+    let ts = 1_700_000_000_000_000;
+    const send = (vtep: string, s: Seg) => {
+      const inner = ether(
+        0x0800,
+        ipv4({
+          src: s.fromClient ? CLIENT : SERVER,
+          dst: s.fromClient ? SERVER : CLIENT,
+          proto: 6,
+          payload: tcp({
+            sport: s.fromClient ? CPORT : SPORT,
+            dport: s.fromClient ? SPORT : CPORT,
+            seq: s.seq >>> 0,
+            flags: s.flags,
+            payload: s.payload,
+          }),
+        }),
+      );
+      // Tenant VTEP ↔ 192.0.2.100; VNI 100 one way, 101 the other.
+      const [src, dst, vni] = s.fromClient ? [vtep, "192.0.2.100", 100] : ["192.0.2.100", vtep, 101];
+      const outer = ether(
+        0x0800,
+        ipv4({ src, dst, proto: 17, payload: udp(50000, 4789, vxlan(vni, inner)) }),
+      );
+      ts += 1000;
+      engine.handleFrame(frameOf(1, outer, { tsUs: ts }));
+    };
+    const a = connection(1000, 5000, "tenant-a.example");
+    const b = connection(1000, 5000, "tenant-b.example");
+    for (let i = 0; i < a.length; i++) {
+      send("192.0.2.1", a[i]);
+      send("192.0.2.2", b[i]);
+    }
+    engine.finish();
+    const sni = obs.filter((o) => o.eventType === "tls_client_hello").map((o) => o.fields.sni);
+    assert.deepEqual(sni, ["tenant-a.example", "tenant-b.example"]);
+    assert.equal(records.length, 2);
   });
 });
