@@ -2,6 +2,7 @@ import type { DecodedPacket } from "../decode/packet.js";
 import { Flow } from "./flow.js";
 import { FlowKey } from "./flow-key.js";
 import type { ReassemblyBudget } from "./reassembly.js";
+import { ResetTombstones } from "./reset-tombstones.js";
 
 export interface FlowTableOptions {
   /** Hard cap on live flows; the least recently active flow is evicted beyond it. */
@@ -21,9 +22,8 @@ export interface FlowTableOptions {
    */
   shortIdleUs: number;
   /**
-   * How long a reset connection lingers: long enough for the packets already in flight
-   * when the RST was sent to join it (as they stay in tshark's stream), short because a
-   * SYN scan resets a connection per probe.
+   * How long a reset connection is remembered (see ResetTombstones): long enough for the
+   * packets already in flight when the RST was sent.
    */
   resetLingerUs: number;
   /**
@@ -47,15 +47,14 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   interArrival: true,
 };
 
-export type FlowEndReason = "fin" | "reused" | "idle" | "evicted" | "shutdown";
+export type FlowEndReason = "fin" | "rst" | "reused" | "idle" | "evicted" | "shutdown";
 
 /** LRU list (= timeout class) of a flow. */
 export const LRU_TCP = 0;
 export const LRU_UDP = 1;
 export const LRU_SHORT = 2;
 export const LRU_LONG = 3;
-export const LRU_RESET = 4;
-const CLASSES = 5;
+const CLASSES = 4;
 /** Fewest hash buckets (the table grows and shrinks with the live flows from here). */
 const MIN_BUCKETS = 1024;
 
@@ -81,12 +80,14 @@ export class FlowTable {
   private mask: number;
   private readonly maxBuckets: number;
   private count = 0;
-  private readonly heads: (Flow | null)[] = [null, null, null, null, null]; // least recently active
-  private readonly tails: (Flow | null)[] = [null, null, null, null, null]; // most recently active
+  private readonly heads: (Flow | null)[] = [null, null, null, null]; // least recently active
+  private readonly tails: (Flow | null)[] = [null, null, null, null]; // most recently active
   private readonly idleUs: number[];
   private tcpStreams = 0;
   private udpStreams = 0;
   private readonly probe = new FlowKey();
+  /** Connections just reset (bounded, direct-mapped). */
+  private readonly resets = new ResetTombstones();
   /** Ended flows kept for reuse (at most maxFlows). Nobody may hold a flow past its end. */
   private readonly pool: Flow[] = [];
   /** The flow of the packet being processed (spared by buffer reclaim). */
@@ -95,6 +96,8 @@ export class FlowTable {
   fromClient = true;
   flowsCreated = 0;
   flowsEvicted = 0;
+  /** Packets of just-reset connections that `lookupLive` turned away. */
+  resetTails = 0;
 
   constructor(
     opts: Partial<FlowTableOptions>,
@@ -102,13 +105,7 @@ export class FlowTable {
   ) {
     this.opts = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...opts };
     this.budget = { used: 0, max: this.opts.maxBufferedBytes, reclaim: (bytes) => this.reclaim(bytes) };
-    this.idleUs = [
-      this.opts.tcpIdleUs,
-      this.opts.udpIdleUs,
-      this.opts.shortIdleUs,
-      this.opts.longIdleUs,
-      this.opts.resetLingerUs,
-    ];
+    this.idleUs = [this.opts.tcpIdleUs, this.opts.udpIdleUs, this.opts.shortIdleUs, this.opts.longIdleUs];
     let n = MIN_BUCKETS;
     while (n < this.opts.maxFlows * 2 && n < 1 << 24) n *= 2;
     this.maxBuckets = n;
@@ -125,12 +122,37 @@ export class FlowTable {
    * `serverHint` (optional) says which side is the decky: "src", "dst" or undefined.
    */
   lookup(p: DecodedPacket, serverHint?: "src" | "dst"): Flow {
+    return this.find(p, serverHint, false) as Flow;
+  }
+
+  /**
+   * `lookup`, except that a packet of a connection reset a moment ago (not a SYN) finds no
+   * flow and starts none: null.
+   */
+  lookupLive(p: DecodedPacket, serverHint?: "src" | "dst"): Flow | null {
+    return this.find(p, serverHint, true);
+  }
+
+  /** Ends a connection on its RST; its late packets are recognised for `resetLingerUs`. */
+  endReset(flow: Flow, tsUs: number): void {
+    this.resets.add(flow, tsUs + this.opts.resetLingerUs);
+    this.end(flow, "rst");
+  }
+
+  private find(p: DecodedPacket, serverHint: "src" | "dst" | undefined, skipResetTail: boolean): Flow | null {
     const k = this.probe;
     k.fromPacket(p);
     const srcIsLow = k.srcIsLow;
     let flow = this.buckets[k.hash & this.mask];
     while (flow !== null && !k.matches(flow)) flow = flow.hnext;
     if (flow === null) {
+      // The tombstones are asked on every miss (SYN misses included) and counted without a
+      // branch, so this code holds no path first taken after it was optimised.
+      const hit = this.resets.has(k, p.tsUs) ? 1 : 0;
+      const tail =
+        (skipResetTail ? 1 : 0) & hit & (p.protocol === 6 ? 1 : 0) & ((p.tcpFlags & 0x02) === 0 ? 1 : 0);
+      this.resetTails += tail;
+      if (tail !== 0) return null;
       flow = this.create(p, k, serverHint);
       this.append(flow);
     } else if (flow.next !== null) {

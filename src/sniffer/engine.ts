@@ -10,7 +10,6 @@ import {
   FlowTable,
   type FlowTableOptions,
   LRU_LONG,
-  LRU_RESET,
   LRU_SHORT,
   LRU_TCP,
 } from "../flow/flow-table.js";
@@ -59,6 +58,8 @@ export class SnifferEngine implements AnalyzerContext {
   readonly decoder = new Decoder();
   readonly table: FlowTable;
   readonly stats = new Counters();
+  /** RSTs not at their sender's sequence number (ignored); into `stats` at finish. */
+  private rstOffSequence = 0;
   tsUs = 0;
   packets = 0;
   bytes = 0;
@@ -123,7 +124,10 @@ export class SnifferEngine implements AnalyzerContext {
     }
 
     this.pktHint = hint;
-    let flow = this.table.lookup(p, hint);
+    let flow = this.table.lookupLive(p, hint);
+    // In flight when its connection was reset: part of that connection, which is over
+    // (counted by the table as `resetTails`).
+    if (flow === null) return;
     let fromClient = this.table.fromClient;
     if (
       p.protocol === 6 &&
@@ -156,6 +160,11 @@ export class SnifferEngine implements AnalyzerContext {
   /** Ends every flow (end of file / shutdown): pending records are written. */
   finish(): void {
     this.table.endAll();
+    // Counted as plain numbers on the packet path (see handleTcp); reported from here on.
+    if (this.rstOffSequence > 0) this.stats.inc("tcp.rst_off_sequence", this.rstOffSequence);
+    if (this.table.resetTails > 0) this.stats.inc("tcp.after_reset", this.table.resetTails);
+    this.rstOffSequence = 0;
+    this.table.resetTails = 0;
   }
 
   emit(
@@ -246,26 +255,37 @@ export class SnifferEngine implements AnalyzerContext {
       // A reset is taken only at exactly the sequence number its sender was at (RFC 5961
       // §3.2, what a Linux decky accepts): an attacker's off-sequence RST, which the decky
       // answers with a challenge ACK, must not end the analysis of the connection that goes
-      // on. A reset connection lingers closed a moment: packets in flight stay in it (as in
-      // tshark's streams) and a new SYN starts a new one.
-      if (
-        !(fromClient ? flow.clientNextKnown : flow.serverNextKnown) ||
-        (p.tcpSeq | 0) === (fromClient ? flow.clientNext : flow.serverNext)
-      )
-        this.close(flow, LRU_RESET);
-      else this.stats.inc("tcp.rst_off_sequence");
+      // on. A reset connection ends at once; its packets still in flight are recognised a
+      // moment longer and join no new flow (as they stay in tshark's stream).
+      // The sender's next sequence number: tracked once it sent data or a FIN, else just
+      // past its SYN; unknown (any RST taken) for a side seen only mid-stream.
+      const tracked = fromClient ? flow.clientNextKnown : flow.serverNextKnown;
+      const isn = fromClient ? flow.clientIsn : flow.serverIsn;
+      const next = tracked ? (fromClient ? flow.clientNext : flow.serverNext) : (isn + 1) | 0;
+      const taken = (!tracked && isn < 0) || (p.tcpSeq | 0) === next;
+      // Counted without a branch of its own: a rare branch reached only after the compiler
+      // optimised this function would make it throw its code away (no type feedback).
+      this.rstOffSequence += taken ? 0 : 1;
+      if (taken) {
+        flow.closed = true;
+        this.table.endReset(flow, p.tsUs); // finalized as it leaves the table
+      }
       return;
     }
-    // Where this side's next byte starts (SYN and FIN take one sequence number each).
-    const end = (p.tcpSeq + p.payloadLen + (f & TCP_SYN ? 1 : 0) + (f & TCP_FIN ? 1 : 0)) | 0;
-    if (fromClient) {
-      if (!flow.clientNextKnown || seqDiff(end, flow.clientNext) > 0) {
-        flow.clientNext = end;
-        flow.clientNextKnown = true;
+    // Where this side's next byte starts, once it sends data or a FIN (a SYN and a FIN take
+    // one sequence number each). Until then the RST check uses the ISN: a SYN scan's probes,
+    // and pure ACKs, skip this.
+    if ((f & TCP_FIN) !== 0 || p.payloadLen > 0) {
+      const end = (p.tcpSeq + p.payloadLen + (f & TCP_SYN ? 1 : 0) + (f & TCP_FIN ? 1 : 0)) | 0;
+      if (fromClient) {
+        if (!flow.clientNextKnown || seqDiff(end, flow.clientNext) > 0) {
+          flow.clientNext = end;
+          flow.clientNextKnown = true;
+        }
+      } else if (!flow.serverNextKnown || seqDiff(end, flow.serverNext) > 0) {
+        flow.serverNext = end;
+        flow.serverNextKnown = true;
       }
-    } else if (!flow.serverNextKnown || seqDiff(end, flow.serverNext) > 0) {
-      flow.serverNext = end;
-      flow.serverNextKnown = true;
     }
     if (f & TCP_FIN) {
       if (fromClient) flow.finFromClient = true;
@@ -313,11 +333,11 @@ export class SnifferEngine implements AnalyzerContext {
     }
   }
 
-  /** FIN/RST: finish the analysis now; the flow lingers closed in class `linger` for late packets. */
-  private close(flow: Flow, linger = LRU_SHORT): void {
+  /** FIN/RST: finish the analysis now; the flow lingers closed (unless ended) for late packets. */
+  private close(flow: Flow): void {
     if (flow.closed) return;
     flow.closed = true;
-    this.table.setClass(flow, linger);
+    this.table.setClass(flow, LRU_SHORT);
     // JA4SSH still counts the last ACKs after FIN: an SSH flow is finalized when it
     // leaves the table (after the short linger); everything else right away.
     const st = flow.state as FlowState | null;
@@ -386,8 +406,16 @@ export class SnifferEngine implements AnalyzerContext {
  * initial sequence number. A retransmitted SYN (same ISN) stays in its connection.
  */
 function startsNewConnection(flow: Flow, fromClient: boolean, seq: number): boolean {
-  if (flow.closed || flow.finFromClient || flow.finFromServer) return true;
-  if (!(fromClient ? flow.clientNextKnown : flow.serverNextKnown)) return false;
+  // Every field is read and every comparison made on every call, without short cuts: most
+  // calls are a new flow's own SYN, and a path first taken after the compiler optimised
+  // this (inlined into the packet loop) would make it throw that code away.
+  const ended = (flow.closed ? 1 : 0) | (flow.finFromClient ? 1 : 0) | (flow.finFromServer ? 1 : 0);
+  const clientKnown = flow.clientNextKnown ? 1 : 0;
+  const serverKnown = flow.serverNextKnown ? 1 : 0;
   const isn = fromClient ? flow.clientIsn : flow.serverIsn;
-  return isn < 0 || isn >>> 0 !== seq >>> 0;
+  const otherIsn = fromClient ? flow.serverIsn : flow.clientIsn;
+  // That side has sent before: a SYN (its ISN is known) or data or a FIN.
+  const sent = (fromClient ? clientKnown : serverKnown) | (isn >= 0 ? 1 : 0) | (otherIsn & 0);
+  const differs = (isn >>> 0 !== seq >>> 0 ? 1 : 0) | (isn < 0 ? 1 : 0);
+  return (ended | (sent & differs)) !== 0;
 }

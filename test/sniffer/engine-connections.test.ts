@@ -30,6 +30,8 @@ interface Seg {
   flags: number;
   seq: number;
   payload?: Buffer;
+  /** Packet time since the previous packet (default 1 ms). */
+  afterUs?: number;
 }
 
 function run(segs: Seg[]) {
@@ -50,12 +52,12 @@ function run(segs: Seg[]) {
     });
     const src = s.fromClient ? CLIENT : SERVER;
     const dst = s.fromClient ? SERVER : CLIENT;
-    ts += 1000;
+    ts += s.afterUs ?? 1000;
     engine.handleFrame(frameOf(1, ether(0x0800, ipv4({ src, dst, proto: 6, payload: t })), { tsUs: ts }));
   }
   engine.finish();
   const sni = obs.filter((o) => o.eventType === "tls_client_hello").map((o) => o.fields.sni);
-  return { records, obs, sni, stats: engine.stats };
+  return { records, obs, sni, stats: engine.stats, flows: engine.table.flowsCreated };
 }
 
 const hello = (name: string) =>
@@ -131,6 +133,22 @@ describe("engine: connection boundaries", () => {
       records.map((r) => r.stream),
       [0, 1],
     );
+  });
+
+  test("a reset is remembered for 1 s of packet time: a packet after that starts a flow", () => {
+    const rst = { fromClient: true, flags: RST, seq: 1001 + hello("a.example").length };
+    const late = (afterUs: number) =>
+      run([
+        ...connection(1000, 5000, "a.example"),
+        rst,
+        { fromClient: false, flags: ACK, seq: 5001, afterUs },
+      ]);
+    const within = late(999_000);
+    assert.equal(within.stats.get("tcp.after_reset"), 1);
+    assert.equal(within.flows, 1);
+    const after = late(1_000_000);
+    assert.equal(after.stats.get("tcp.after_reset"), 0);
+    assert.equal(after.flows, 2);
   });
 
   test("a RST from a side that never sent (a closed port's RST-ACK) ends the probe", () => {
