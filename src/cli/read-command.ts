@@ -222,5 +222,13 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
     process.stderr.write(`decnet-sensor read: ${file}: ${result.error}\n`);
     return 1;
   }
+  const skipped = Object.entries(result.malformed);
+  if (engine.packets === 0 && skipped.length > 0) {
+    // Nothing readable at all (e.g. only pcapng sections of a version we cannot read): an
+    // empty output must not pass for an empty capture.
+    const why = skipped.map(([k, n]) => `${k} ${n}`).join(", ");
+    process.stderr.write(`decnet-sensor read: ${file}: no packet could be read (skipped: ${why})\n`);
+    return 1;
+  }
   return 0;
 }

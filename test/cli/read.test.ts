@@ -37,6 +37,27 @@ describe("decnet-sensor read", () => {
     assert.match(notCapture.err, /magic/i);
   });
 
+  test("nothing readable is an error; an empty capture is not", () => {
+    // pcapng (draft-ietf-opsawg-pcapng §3.4): one section of major version 2, which a
+    // reader must skip; no other section follows.
+    const shb = Buffer.alloc(28);
+    shb.writeUInt32LE(0x0a0d0d0a, 0);
+    shb.writeUInt32LE(28, 4);
+    shb.writeUInt32LE(0x1a2b3c4d, 8);
+    shb.writeUInt16LE(2, 12);
+    shb.writeInt32LE(-1, 16);
+    shb.writeInt32LE(-1, 20);
+    shb.writeUInt32LE(28, 24);
+    const none = cli(["read", "-"], shb);
+    assert.equal(none.code, 1);
+    assert.match(none.err, /no packet could be read \(skipped: pcapng\.unsupported_section_version 1\)/);
+    // Classic pcap header and no record: a valid, empty capture.
+    const empty = Buffer.from("d4c3b2a102000400000000000000000000000400" + "01000000", "hex");
+    const r = cli(["read", "-"], empty);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, "");
+  });
+
   test("--format ja4 prints one reference-shaped record per connection", {
     skip: skipWithoutCorpus(),
   }, () => {
