@@ -55,8 +55,14 @@ export const LRU_UDP = 1;
 export const LRU_SHORT = 2;
 export const LRU_LONG = 3;
 const CLASSES = 4;
-/** Fewest hash buckets (the table grows and shrinks with the live flows from here). */
+/** Fewest hash buckets the table shrinks back to (it grows and shrinks with the live flows). */
 const MIN_BUCKETS = 1024;
+/**
+ * Buckets at the start: fewer than MIN_BUCKETS, so the first flows grow the table a few
+ * times while V8 is still collecting type feedback; a first growth after it optimised
+ * `create` would make it throw that code away.
+ */
+const INITIAL_BUCKETS = 64;
 
 /**
  * Bidirectional flow table keyed by the canonical 5-tuple (+ tunnel context).
@@ -109,8 +115,8 @@ export class FlowTable {
     let n = MIN_BUCKETS;
     while (n < this.opts.maxFlows * 2 && n < 1 << 24) n *= 2;
     this.maxBuckets = n;
-    this.buckets = new Array<Flow | null>(MIN_BUCKETS).fill(null);
-    this.mask = MIN_BUCKETS - 1;
+    this.buckets = new Array<Flow | null>(INITIAL_BUCKETS).fill(null);
+    this.mask = INITIAL_BUCKETS - 1;
   }
 
   get size(): number {
@@ -311,8 +317,10 @@ export class FlowTable {
     this.count++;
     // Grow first: the rehash walks the LRU lists, which the new flow joins only after this
     // returns, so a flow put in the buckets before it would be left out of the new ones.
-    if (this.count > this.buckets.length && this.buckets.length < this.maxBuckets)
-      this.rehash(this.buckets.length * 2);
+    // (Both comparisons made every time: a comparison first made after V8 optimised this
+    // would make it throw that code away.)
+    const n = this.buckets.length;
+    if (((this.count > n ? 1 : 0) & (n < this.maxBuckets ? 1 : 0)) !== 0) this.rehash(n * 2);
     const i = key.hash & this.mask;
     flow.hnext = this.buckets[i];
     this.buckets[i] = flow;

@@ -74,6 +74,8 @@ export class SnifferEngine implements AnalyzerContext {
   /** Which side of the current packet is a decky ("dst", "src"), undefined without a decky map. */
   private pktHint: "src" | "dst" | undefined = undefined;
   private lastSweepUs = 0;
+  /** Packets that sweep whatever their time (see handleFrame). */
+  private warmSweeps = 64;
 
   constructor(private readonly opts: EngineOptions) {
     const on = opts.analyzers ?? ALL_ANALYZERS;
@@ -94,7 +96,11 @@ export class SnifferEngine implements AnalyzerContext {
     if (!this.decoder.decode(frame, p)) return;
     this.tsUs = p.tsUs;
     if (p.tsUs - this.lastSweepUs >= SWEEP_EVERY_US) {
-      this.lastSweepUs = p.tsUs;
+      // The first packets all sweep (an almost empty table: cheap), so that this branch has
+      // run with type feedback before V8 optimises this function; otherwise its first run
+      // a second of packet time later throws the optimised code away (V8 allocates feedback
+      // only after a function's first calls).
+      this.lastSweepUs = this.warmSweeps-- > 0 ? p.tsUs - SWEEP_EVERY_US : p.tsUs;
       this.table.sweepIdle(p.tsUs);
     }
 
