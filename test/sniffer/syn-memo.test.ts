@@ -42,6 +42,9 @@ const OPTIONS: number[][] = [
   [...opt.mss(1380), ...opt.ws(15), ...opt.eol(3)],
   [...opt.mss(1460), ...opt.eol(0), 0, 7, 0], // EOL followed by a non-zero byte
   [2, 3, 5, 180], // MSS with a bad length
+  // An MSS of 2058 (08 0a) is no timestamp option: the window scales after it must count.
+  [2, 4, 8, 10, ...opt.ws(7), ...opt.sok(), 1, 1, 1],
+  [2, 4, 8, 10, ...opt.ws(14), ...opt.sok(), 1, 1, 1],
 ];
 
 /** Each header input and the values it takes. */
@@ -164,6 +167,34 @@ function checkPairs(
 }
 
 describe("SYN memo", () => {
+  test("two SYNs whose options differ only after bytes that look like a timestamp option", () => {
+    const memo = analyzer(systemP0f);
+    const fresh = analyzer(systemP0f);
+    fresh.a.memoOff = true;
+    const table = new FlowTable({}, () => undefined);
+    for (const ws of [7, 14]) {
+      const p = decodeIp(
+        buildPacket({
+          ...LINUX,
+          window: 29200,
+          options: [2, 4, 8, 10, ...opt.ws(ws), ...opt.sok(), 1, 1, 1],
+          src: "198.51.100.7",
+          dst: "10.13.0.18",
+          sport: 40000 + ws,
+          dport: 443,
+        }),
+      );
+      const flow = table.lookup(p);
+      memo.a.onSyn(flow, p);
+      const got = flow.ja4t;
+      fresh.a.onSyn(flow, p);
+      assert.equal(got, flow.ja4t);
+      // JA4T by hand (FoxIO JA4T.md): window_option kinds_MSS_window scale.
+      assert.equal(got, `29200_2-3-4-1-1-1_2058_${ws}`);
+      table.end(flow, "fin");
+    }
+  });
+
   test("memoised SYN analysis equals a fresh one: the system p0f.fp (20,000 pairs one input apart)", (t) => {
     if (systemP0f === undefined) t.diagnostic(`no ${DEFAULT_P0F_FP_PATH}: p0f labels not compared`);
     checkPairs(systemP0f, syn, 0x5e17, 20_000);

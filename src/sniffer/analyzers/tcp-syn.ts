@@ -260,6 +260,10 @@ export function synShape(p: DecodedPacket, out: SynShape): number {
   let n = 9;
   // The decoder bounds the options to 40 bytes: at most 40 more values.
   const end = Math.min(p.tcpOptOff + p.tcpOptLen, p.tcpOptOff + v.length - n);
+  // Option by option, as the parsers read them: every byte is kept but a timestamp
+  // option's values, which only count as zero or not. (A byte-wise scan once took any
+  // "08 0a" inside another option, e.g. an MSS of 2058, for a timestamp option and
+  // dropped the bytes after it from the key.)
   let i = p.tcpOptOff;
   while (i < end) {
     const kind = b[i];
@@ -268,9 +272,15 @@ export function synShape(p: DecodedPacket, out: SynShape): number {
       const te = b[i + 6] | b[i + 7] | b[i + 8] | b[i + 9];
       v[n++] = 0x10800 | (tv === 0 ? 0 : 1) | (te === 0 ? 0 : 2);
       i += 10;
-    } else {
-      v[n++] = kind;
+    } else if (kind === 1) {
+      v[n++] = 1;
       i++;
+    } else {
+      // EOL (what follows is padding, read raw), a malformed length, or the last byte:
+      // the rest raw. Else the option whole.
+      const len = kind === 0 || i + 1 >= end ? 0 : b[i + 1];
+      const stop = len < 2 || i + len > end ? end : i + len;
+      while (i < stop) v[n++] = b[i++];
     }
   }
   out.length = n;
