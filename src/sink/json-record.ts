@@ -3,6 +3,7 @@
  * {"timestamp": "YYYY-MM-DD HH:MM:SS", "decky", "service", "event_type", "attacker_ip",
  *  "fields": {string: string}, "msg", "raw_line"}
  */
+import { clampTimestampUs } from "../util/timestamp-range.js";
 
 export interface JsonRecord {
   timestamp: string;
@@ -27,7 +28,7 @@ export function attackerIp(fields: Record<string, string>): string {
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC. */
 export function formatRecordTimestamp(tsUs: number): string {
-  const iso = new Date(Math.floor(tsUs / 1000)).toISOString();
+  const iso = new Date(Math.floor(clampTimestampUs(tsUs) / 1000)).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 

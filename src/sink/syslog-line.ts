@@ -2,6 +2,7 @@
  * RFC 5424 line in DECNET's format (DESIGN §5):
  * `<PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID [relay@55555 key="value" ...] MSG`
  */
+import { clampTimestampUs } from "../util/timestamp-range.js";
 
 const FACILITY_LOCAL0 = 16;
 export const SD_ID = "relay@55555";
@@ -21,6 +22,7 @@ export interface SyslogEvent {
 
 /** `2026-11-28T01:02:03.123456+00:00` — UTC, always with microseconds. */
 export function formatRfc5424Timestamp(tsUs: number): string {
+  tsUs = clampTimestampUs(tsUs); // never throws: Date beyond its range would
   const ms = Math.floor(tsUs / 1000);
   const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
   const micros = String(Math.floor(tsUs) % 1_000_000).padStart(6, "0");

@@ -15,6 +15,7 @@ import {
 } from "../flow/flow-table.js";
 import { seqDiff } from "../flow/reassembly.js";
 import { Counters } from "../util/counters.js";
+import { clampTimestampUs } from "../util/timestamp-range.js";
 import { countRetransmit, emitFlowTiming } from "./analyzers/flow-timing.js";
 import { HttpAnalyzer, mayStartHttp } from "./analyzers/http.js";
 import { checkLinkLocal } from "./analyzers/ipv6-leak.js";
@@ -182,7 +183,7 @@ export class SnifferEngine implements AnalyzerContext {
   ): void {
     this.observations++;
     this.opts.onObservation({
-      tsUs: this.tsUs,
+      tsUs: clampTimestampUs(this.tsUs),
       decky: flow.decky ?? flow.serverAddr,
       eventType,
       severity,

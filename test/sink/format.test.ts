@@ -11,6 +11,8 @@ import {
   writeObservationLine,
 } from "../../src/sink/observation-format.js";
 import { escapeParamValue, formatSyslogLine } from "../../src/sink/syslog-line.js";
+import { SnifferEngine } from "../../src/sniffer/engine.js";
+import { ether, frameOf, ipv4, tcp } from "../decode/build.js";
 
 /** A destination that keeps a copy of every chunk written to it. */
 function collectingSink(): { chunks: Buffer[]; sink: Writable } {
@@ -279,5 +281,55 @@ describe("direct line writer", () => {
     const got = Buffer.concat(chunks).toString("utf8").split("\n");
     assert.equal(got.length, expected.length + 1);
     for (let i = 0; i < expected.length; i++) assert.equal(got[i], expected[i], `line ${i}`);
+  });
+});
+
+describe("packet times a capture file can hold but a log line cannot", () => {
+  // Expected texts from the platform's own Date, not from the code under test.
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const lastMs = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+
+  test("before the epoch, NaN, and past 2^53 µs are held to the range; nothing throws", () => {
+    const line = (tsUs: number) =>
+      formatSyslogLine({ tsUs, severity: 6, hostname: "h", appName: "a", msgId: "m", fields: {} });
+    assert.match(line(-10_000_000), /^<\d+>1 1970-01-01T00:00:00\.000000\+00:00 /);
+    assert.match(line(Number.NaN), /^<\d+>1 1970-01-01T00:00:00\.000000\+00:00 /);
+    const top = `${iso(lastMs).slice(0, 19)}.${String(Number.MAX_SAFE_INTEGER % 1_000_000).padStart(6, "0")}+00:00`;
+    assert.equal(line(3000 * 2 ** 32 * 1e6).split(" ")[1], top);
+    const rec = makeJsonRecord(1e30, "h", "sniffer", "e", {}, "", "");
+    assert.equal(rec.timestamp, `${iso(lastMs).slice(0, 10)} ${iso(lastMs).slice(11, 19)}`);
+  });
+
+  test("one SYN with an absurd time does not stop the ones after it", () => {
+    const { chunks, sink } = collectingSink();
+    const w = new LineWriter(sink);
+    const e = new SnifferEngine({ analyzers: ["tcp"], onObservation: (o) => writeObservationLine(w, o) });
+    const syn = (sport: number) =>
+      ether(
+        0x0800,
+        ipv4({
+          src: "198.51.100.7",
+          dst: "10.13.0.10",
+          proto: 6,
+          payload: tcp({ sport, dport: 22, flags: 0x02 }),
+        }),
+      );
+    for (const [i, tsUs] of [3000 * 2 ** 32 * 1e6, -5e6, 1_700_000_000_000_000].entries())
+      e.handleFrame(frameOf(1, syn(40000 + i), { tsUs }));
+    e.finish();
+    w.flush();
+    const lines = Buffer.concat(chunks)
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.timestamp),
+      [
+        `${iso(lastMs).slice(0, 10)} ${iso(lastMs).slice(11, 19)}`,
+        "1970-01-01 00:00:00",
+        "2023-11-14 22:13:20",
+      ],
+    );
   });
 });
