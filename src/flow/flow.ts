@@ -56,6 +56,13 @@ export class Flow extends FlowKey {
   synTtl = -1;
   synAckTsUs = -1;
   synAckTtl = -1;
+  /**
+   * Times (µs) of the server's retransmitted SYN-ACKs (same ISN), at most
+   * JA4TS_MAX_RETRANSMITS, and of a server RST before the handshake completed (-1 = none):
+   * JA4TS's fifth part. Null until a retransmission is seen (most flows have none).
+   */
+  synAckRetransUs: number[] | null = null;
+  synAckRstUs = -1;
   /** First plain ACK after the SYN-ACK (JA4L's third step; FIN/RST do not count). */
   ackTsUs = -1;
   /** Initial sequence numbers from SYN / SYN-ACK (-1 = not seen). */
@@ -137,6 +144,8 @@ export class Flow extends FlowKey {
     this.synTtl = -1;
     this.synAckTsUs = -1;
     this.synAckTtl = -1;
+    this.synAckRetransUs = null;
+    this.synAckRstUs = -1;
     this.ackTsUs = -1;
     this.clientIsn = -1;
     this.serverIsn = -1;

@@ -3,6 +3,7 @@ import { Decoder } from "../decode/decoder.js";
 import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../decode/packet.js";
 import type { P0fDatabase } from "../fingerprint/p0f/signature-file.js";
 import { ja4lClient, ja4lServer } from "../fingerprint/tcp/ja4l.js";
+import { JA4TS_MAX_RETRANSMITS, ja4tsRetransmitSuffix } from "../fingerprint/tcp/ja4t.js";
 import type { TlsKeyLog } from "../fingerprint/tls/keylog.js";
 import type { Flow } from "../flow/flow.js";
 import {
@@ -215,6 +216,9 @@ export class SnifferEngine implements AnalyzerContext {
         flow.synAckTtl = p.ttl;
         flow.serverIsn = p.tcpSeq;
         if (this.syn !== undefined) this.syn.onSynAck(flow, p);
+      } else if (isSynAck && !fromClient && p.tcpSeq === flow.serverIsn) {
+        // The server retransmitted its SYN-ACK: JA4TS counts the gaps (FoxIO JA4T.md).
+        noteSynAckRetransmit(flow, p.tsUs);
       }
     } else if (
       flow.synAckTsUs >= 0 &&
@@ -273,6 +277,8 @@ export class SnifferEngine implements AnalyzerContext {
       // Counted without a branch of its own: a rare branch reached only after the compiler
       // optimised this function would make it throw its code away (no type feedback).
       this.rstOffSequence += taken ? 0 : 1;
+      // A server that gives up on its SYN-ACKs with a RST ends JA4TS with R<gap>.
+      if (taken && !fromClient && flow.synAckTsUs >= 0 && flow.ackTsUs < 0) flow.synAckRstUs = p.tsUs;
       if (taken) {
         flow.closed = true;
         this.table.endReset(flow, p.tsUs); // finalized as it leaves the table
@@ -396,7 +402,7 @@ export class SnifferEngine implements AnalyzerContext {
   private completeRecord(flow: Flow, st: FlowState): void {
     const r = st.record;
     if (flow.ja4t !== undefined) r.ja4t = flow.ja4t;
-    if (flow.ja4ts !== undefined) r.ja4ts = flow.ja4ts;
+    if (flow.ja4ts !== undefined) r.ja4ts = ja4tsWithRetransmits(flow, flow.ja4ts);
     if (flow.osGuess !== undefined) r.os_guess = flow.osGuess;
     if (flow.p0fLabel !== undefined) r.p0f_label = flow.p0fLabel;
     if (flow.linkLocalLeak !== undefined) r.ipv6_link_local_leak = flow.linkLocalLeak;
@@ -425,4 +431,19 @@ function startsNewConnection(flow: Flow, fromClient: boolean, seq: number): bool
   const sent = (fromClient ? clientKnown : serverKnown) | (isn >= 0 ? 1 : 0) | (otherIsn & 0);
   const differs = (isn >>> 0 !== seq >>> 0 ? 1 : 0) | (isn < 0 ? 1 : 0);
   return (ended | (sent & differs)) !== 0;
+}
+
+function noteSynAckRetransmit(flow: Flow, tsUs: number): void {
+  const times = flow.synAckRetransUs ?? [];
+  flow.synAckRetransUs = times;
+  if (times.length < JA4TS_MAX_RETRANSMITS) times.push(tsUs);
+}
+
+/** JA4TS with its fifth part when the server retransmitted its SYN-ACK or reset. */
+function ja4tsWithRetransmits(flow: Flow, base: string): string {
+  const again = flow.synAckRetransUs;
+  if (again === null && flow.synAckRstUs < 0) return base;
+  const times = again === null ? [flow.synAckTsUs] : [flow.synAckTsUs, ...again];
+  const e = ja4tsRetransmitSuffix(times, flow.synAckRstUs >= 0 ? flow.synAckRstUs : undefined);
+  return e === "" ? base : `${base}_${e}`;
 }

@@ -183,4 +183,28 @@ describe("engine TCP analyzers", () => {
     assert.equal(records[0].ja4l_s, "2000_60");
     assert.equal(records[0].ja4l_c, "150_50");
   });
+
+  test("JA4TS fifth part: the server's SYN-ACK retransmissions and its RST (FoxIO JA4T.md example)", () => {
+    // The spec's own example times: SYN-ACKs at 16.681435, 17.683799, 19.691548, 23.703045
+    // and 31.714762 s, then the server's RST at 37.723966 s → 1-2-4-8-R6.
+    const synAckOpts = Buffer.from([2, 4, 0xff, 0xd7, 1, 3, 3, 8, 1, 1, 4, 2]); // MSS 65495, WS 8, SACK
+    const s = (t: number) => Math.round(t * 1e6);
+    const pkts = [v4(s(16.5), true, 0x02, 100)];
+    for (const t of [16.681435, 17.683799, 19.691548, 23.703045, 31.714762])
+      pkts.push(v4(s(t), false, 0x12, 900, undefined, synAckOpts, 64, 65535));
+    pkts.push(v4(s(37.723966), false, 0x04, 901));
+    const { records } = run(pkts, ["tcp"]);
+    assert.equal(records.length, 1);
+    assert.equal(records[0].ja4ts, "65535_2-1-3-1-1-4_65495_8_1-2-4-8-R6");
+  });
+
+  test("JA4TS without retransmissions has no fifth part; a retransmission alone adds its gap", () => {
+    const s = (t: number) => Math.round(t * 1e6);
+    const base = [v4(s(1), true, 0x02, 100), v4(s(1.1), false, 0x12, 900, undefined, undefined, 64, 29200)];
+    // No options: empty list, MSS and scale 0, as the corpus reference writes them
+    // (e.g. "ja4t": "8192__0_0" in the corpus' expected records).
+    assert.equal(run(base, ["tcp"]).records[0].ja4ts, "29200__0_0");
+    const again = [...base, v4(s(2.2), false, 0x12, 900, undefined, undefined, 64, 29200)];
+    assert.equal(run(again, ["tcp"]).records[0].ja4ts, "29200__0_0_1");
+  });
 });
