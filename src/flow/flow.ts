@@ -27,6 +27,8 @@ export class Flow extends FlowKey {
   /** Bare ACKs (flags exactly ACK) per direction before the first payload (JA4SSH counts them). */
   acksToServer = 0;
   acksToClient = 0;
+  /** UDP: client datagrams looked at for a QUIC Initial so far (the engine stops at a few). */
+  udpLooks = 0;
   /** An interactive session (SSH): kept through long idle periods. */
   longLived = false;
   private loText: string | undefined = undefined;
@@ -126,6 +128,7 @@ export class Flow extends FlowKey {
     this.hasPayload = false;
     this.acksToServer = 0;
     this.acksToClient = 0;
+    this.udpLooks = 0;
     this.longLived = false;
     this.loText = undefined;
     this.hiText = undefined;

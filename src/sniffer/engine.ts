@@ -50,6 +50,8 @@ export interface EngineOptions {
 
 /** Idle sweep cadence on packet time. */
 const SWEEP_EVERY_US = 1_000_000;
+/** Client datagrams of a UDP flow looked at for a QUIC Initial before it is taken for not QUIC. */
+const QUIC_LOOKS = 4;
 
 /**
  * The sniffer engine: frames → decoded packets → decky filter → flows →
@@ -311,16 +313,25 @@ export class SnifferEngine implements AnalyzerContext {
     const p = this.pkt;
     let st = flow.state as FlowState | null;
     if (!flow.hasPayload) {
-      // Decided on the client's first datagram: a QUIC Initial (analysis state made then),
-      // or not QUIC at all (no state, ever: a UDP spray costs no allocation per flow).
+      // Decided on the client's first datagrams: a QUIC Initial (analysis state made then),
+      // or not QUIC at all (no state, ever: a UDP spray costs no allocation per flow). A few
+      // are looked at, not one: after a Version Negotiation the client tries again from the
+      // same socket (RFC 9000 §6), its first datagram having been of another version.
       if (!fromClient) return;
+      if (!this.analyzers.has("quic")) {
+        flow.hasPayload = true;
+        return;
+      }
+      if (!QuicAnalyzer.accepts(p.buf, p.payloadOff, p.payloadLen)) {
+        if (++flow.udpLooks >= QUIC_LOOKS) flow.hasPayload = true;
+        return;
+      }
       flow.hasPayload = true;
-      if (!this.analyzers.has("quic") || !QuicAnalyzer.accepts(p.buf, p.payloadOff, p.payloadLen)) return;
       st = this.stateOf(flow);
       st.quic = new QuicAnalyzer(st, this, this.stats);
     }
     const quic = st?.quic;
-    if (quic != null && !quic.finished) quic.onDatagram(fromClient, p.buf, p.payloadOff, p.payloadLen);
+    if (quic != null && !quic.finished) quic.onDatagram(fromClient, p.buf, p.payloadOff, p.payloadLen, p.ttl);
   }
 
   /**

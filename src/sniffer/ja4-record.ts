@@ -83,6 +83,8 @@ const FINGERPRINT_KEYS: (keyof Ja4Record)[] = [
   "ja4",
   "ja4s",
   "tls_certs",
+  "ja4l_c",
+  "ja4l_s",
   "http",
   "ja4ssh",
   "ssh_extras",

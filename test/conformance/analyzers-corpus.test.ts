@@ -34,7 +34,12 @@ function httpInsideTls(capture: string, exp: { dst_port: number }): boolean {
     exp.dst_port === 443
   );
 }
-const UDP_KINDS = ["ja4", "tls_server_name"] as const;
+const UDP_KINDS = ["ja4", "tls_server_name", "ja4l_c", "ja4l_s"] as const;
+/**
+ * QUIC JA4L is compared also where the reference has none (a handshake it did not see
+ * complete, e.g. tls3.pcapng stream 25): absent must stay absent.
+ */
+const UDP_ABSENCE_COMPARED: readonly string[] = ["ja4l_c", "ja4l_s"];
 
 describe("analyzers conformance (corpus)", { skip: skipWithoutCorpus() }, () => {
   const counts = new Map<string, { matched: number; total: number }>();
@@ -54,7 +59,14 @@ describe("analyzers conformance (corpus)", { skip: skipWithoutCorpus() }, () => 
         const got = ours.find(exp) as Record<string, unknown> | undefined;
         const kinds = exp.transport === "tcp" ? TCP_KINDS : UDP_KINDS;
         for (const k of kinds) {
-          if (exp[k] === undefined) continue;
+          if (exp[k] === undefined) {
+            if (exp.transport !== "udp" || !UDP_ABSENCE_COMPARED.includes(k)) continue;
+            const absent = got?.[k] === undefined;
+            count(`udp ${k} (absent in reference)`, absent);
+            if (!absent)
+              problems.push(`${name} udp stream ${exp.stream} ${k}: expected none, got ${got?.[k]}`);
+            continue;
+          }
           if (k === "http" && httpInsideTls(name, exp)) {
             count("tcp http (inside TLS, left out per DESIGN §3)", true);
             continue;

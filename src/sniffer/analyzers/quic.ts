@@ -1,3 +1,4 @@
+import { QuicJa4l, QuicJa4lSender, quicJa4lPacketKind } from "../../fingerprint/quic/ja4l-quic.js";
 import { isQuicInitial, QuicClientHelloExtractor } from "../../fingerprint/quic/quic-client-hello.js";
 import { parseClientHello } from "../../fingerprint/tls/index.js";
 import type { Counters } from "../../util/counters.js";
@@ -10,10 +11,12 @@ import { clientHelloPrints } from "./hello-prints.js";
 /**
  * QUIC over one UDP flow: the client's Initial packets are decrypted (RFC 9001/9369),
  * the ClientHello is reassembled from CRYPTO frames and fingerprinted as JA4 "q":
- * a quic_client_hello observation and the connection record's ja4/SNI.
+ * a quic_client_hello observation and the connection record's ja4/SNI. The handshake's
+ * packet times give the record's JA4L (ja4l_c, ja4l_s).
  */
 export class QuicAnalyzer {
   private readonly extractor: QuicClientHelloExtractor;
+  private readonly ja4l = new QuicJa4l();
 
   constructor(
     private readonly st: FlowState,
@@ -28,11 +31,15 @@ export class QuicAnalyzer {
     return isQuicInitial(buf, off, len);
   }
 
+  /** ClientHello done with, and JA4L complete. */
   get finished(): boolean {
-    return this.extractor.done;
+    return this.extractor.done && this.ja4l.complete;
   }
 
-  onDatagram(fromClient: boolean, buf: Buffer, off: number, len: number): void {
+  /** One UDP payload of the flow; `ttl` is its IPv4 TTL or IPv6 hop limit (JA4L). */
+  onDatagram(fromClient: boolean, buf: Buffer, off: number, len: number, ttl: number): void {
+    if (!this.ja4l.complete) this.time(fromClient, buf, off, len, ttl);
+    if (this.extractor.done) return;
     const msg = this.extractor.pushDatagram(buf, off, len, fromClient);
     if (msg === undefined || msg.length < 4) return;
     const ch = parseClientHello(msg.subarray(4));
@@ -46,5 +53,16 @@ export class QuicAnalyzer {
     fields.ja4_o = pr.ja4.ja4_o;
     fields.supported_versions = pr.supportedVersions ?? "";
     this.ctx.emit(f, "quic_client_hello", SEVERITY_INFO, fields);
+  }
+
+  private time(fromClient: boolean, buf: Buffer, off: number, len: number, ttl: number): void {
+    // The flow's own orientation (the Initial's sender is the client), where the reference
+    // tool goes by port 443: the same on its captures, and a decky's QUIC on another port
+    // is timed too.
+    const sender = fromClient ? QuicJa4lSender.Client : QuicJa4lSender.Server;
+    if (!this.ja4l.observe(sender, quicJa4lPacketKind(buf, off, len), this.ctx.tsUs, ttl)) return;
+    const r = this.st.record;
+    r.ja4l_c = this.ja4l.client();
+    r.ja4l_s = this.ja4l.server();
   }
 }
