@@ -73,11 +73,45 @@ export function decnetName(rdns: X509Rdn[]): string {
   return parts.join(", ");
 }
 
-/** Python's str(round(x, n)) for DECNET's float fields ("0.0", "12.5", "3.142"). */
+/**
+ * Python's str(round(x, n)) for DECNET's float fields ("0.0", "12.5", "3.142"), exactly:
+ * Python rounds the double's exact binary value, and an exact tie to the even digit. So
+ * 0.015 (a little below, in binary) gives "0.01" and 0.125 (an exact tie) "0.12", where
+ * rounding x·10^n half up gave "0.02" and "0.13". For |x| < 1e21 and n ≤ 20.
+ */
 export function pyRound(x: number, digits: number): string {
-  const f = 10 ** digits;
-  const r = Math.round(x * f) / f;
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+  const ax = Math.abs(x);
+  // toFixed rounds the exact value to the nearest n-digit decimal; only on an exact tie
+  // does it differ from Python (it takes the larger, Python the even one).
+  let s = ax.toFixed(digits);
+  if (isExactTie(ax, digits)) {
+    const scaled = Number(s.replace(".", ""));
+    if (scaled % 2 === 1) s = ((scaled - 1) / 10 ** digits).toFixed(digits);
+  }
+  const r = Number(s) * (x < 0 ? -1 : 1);
+  if (r === 0) return x < 0 || Object.is(x, -0) ? "-0.0" : "0.0"; // Python keeps the sign of a zero
   return Number.isInteger(r) ? r.toFixed(1) : String(r);
+}
+
+const tieView = new DataView(new ArrayBuffer(8));
+
+/** Whether x·10^n lies exactly halfway between two integers (x ≥ 0, finite). */
+function isExactTie(x: number, n: number): boolean {
+  // x = m·2^e with m odd: x·10^n·2 = m·5^n·2^(e+n+1) is an odd integer iff e + n + 1 = 0.
+  tieView.setFloat64(0, x);
+  const hi = tieView.getUint32(0);
+  const lo = tieView.getUint32(4);
+  const biased = (hi >>> 20) & 0x7ff;
+  let m = (hi & 0xfffff) * 2 ** 32 + lo;
+  if (m === 0 && biased === 0) return false;
+  let e = biased === 0 ? -1074 : biased - 1075;
+  if (biased !== 0) m += 2 ** 52;
+  while (m % 2 === 0) {
+    m /= 2;
+    e++;
+  }
+  return e + n + 1 === 0;
 }
 
 /** DECNET's latency fields on TLS events: SYN → SYN-ACK in ms and the client's SYN TTL. */
