@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Http1RequestReader } from "../../src/fingerprint/http/http1-request.js";
 import { HTTP2_PREFACE } from "../../src/fingerprint/http/http2.js";
+import { ja4h } from "../../src/fingerprint/http/ja4h.js";
 import type { HttpRequest } from "../../src/fingerprint/http/request.js";
 import { Counters } from "../../src/util/counters.js";
 
@@ -50,6 +51,38 @@ describe("Http1RequestReader", () => {
       { name: "x-Lower", value: "v" },
       { name: "X-Empty", value: "" },
     ]);
+  });
+
+  test("a line starting with SP/HT that has a colon is a header, blanks kept in its name (as tshark)", () => {
+    // Expected JA4H raw strings: the reference harness (FoxIO http.rs rules over tshark 4.0).
+    const cases: Array<[string, string]> = [
+      [
+        "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n  cont: x\r\nUser-Agent: x\r\n\r\n",
+        "ge11nn040000_Host,X-A,  cont,User-Agent__",
+      ],
+      [
+        "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\tcont: x\r\nUser-Agent: x\r\n\r\n",
+        "ge11nn040000_Host,X-A,\tcont,User-Agent__",
+      ],
+      ["GET / HTTP/1.1\r\n X-Lead: 1\r\nHost: a\r\n\r\n", "ge11nn020000_ X-Lead,Host__"],
+      // " Cookie" and "\tAccept-Language" are not Cookie / Accept-Language (tshark sets no
+      // http.cookie or http.accept_language for them).
+      [
+        "GET / HTTP/1.1\r\nHost: a\r\n Cookie: a=1\r\n\tAccept-Language: fr-FR\r\nX: y\r\n\r\n",
+        "ge11nn040000_Host, Cookie,\tAccept-Language,X__",
+      ],
+      // A folded line without a colon still ends the list.
+      ["GET / HTTP/1.1\r\nHost: a\r\n  cont: x\r\n  more\r\nX: y\r\n\r\n", "ge11nn020000_Host,  cont__"],
+    ];
+    for (const [text, raw] of cases) {
+      const { r, requests } = reader();
+      pushText(r, text);
+      assert.equal(requests.length, 1, JSON.stringify(text));
+      assert.equal(ja4h(requests[0])?.ja4h_r, raw, JSON.stringify(text));
+    }
+    const { r, requests } = reader();
+    pushText(r, "GET / HTTP/1.1\r\nHost: a\r\n  cont:\t x \r\n\r\n");
+    assert.deepEqual(requests[0].headers[1], { name: "  cont", value: "x " });
   });
 
   test("CONNECT: what follows is tunnelled data, not requests", () => {

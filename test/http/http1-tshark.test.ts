@@ -23,6 +23,9 @@ const CASES: Record<string, string> = {
   "space before the colon stays in the name": "GET / HTTP/1.1\r\nHost : a\r\nX-Y:z\r\nCookie : a=1\r\n\r\n",
   "obs-fold continuation ends the header list":
     "GET / HTTP/1.1\r\nHost: a\r\nX-Long: one\r\n two\r\nAccept: */*\r\n\r\n",
+  "a folded line with a colon is a header named with its blanks":
+    "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n  cont: x\r\n\tCookie: c=1\r\nUser-Agent: x\r\n\r\n",
+  "a first header line starting with a blank": "GET / HTTP/1.1\r\n X-Lead: 1\r\nHost: a\r\n\r\n",
   "LF-only line ends": "GET / HTTP/1.1\nHost: a\nAccept-Language:  en-GB;q=0.9, fr\nCookie: b=2; a=1\n\n",
   "lowercase cookie and referer":
     "GET / HTTP/1.1\r\nhost: a\r\ncookie: z=1; y=2\r\nreferer: x\r\nCOOKIE: w=3\r\n\r\n",

@@ -69,13 +69,28 @@ const STATIC_PAIRS: ReadonlyArray<readonly [string, string]> = [
 
 /** RFC 7541 §4.1: an entry costs its name and value octets plus 32. */
 const ENTRY_OVERHEAD = 32;
-/** SETTINGS_HEADER_TABLE_SIZE default (RFC 9113 §6.5.2). */
-export const DEFAULT_TABLE_SIZE = 4096;
 /**
- * Largest dynamic table we keep. The encoder may use up to what the server advertised,
- * which we may not see; real servers advertise 4 KiB to 64 KiB.
+ * SETTINGS_HEADER_TABLE_SIZE default (RFC 9113 §6.5.2), and the limit a decoder enforces
+ * unless told the peer's setting: a size update above it is a decoding error (RFC 7541
+ * §4.2, §6.3). The client direction alone never shows the server's SETTINGS, and tshark
+ * (the JA4H reference's view) never applies that setting either, so it refuses the same
+ * updates; accepting more would let a client grow its table (and a header bomb) 16-fold.
  */
+export const DEFAULT_TABLE_SIZE = 4096;
+/** Largest table limit a caller may set (a server advertising more is not believed). */
 export const MAX_TABLE_SIZE = 64 * 1024;
+/**
+ * Decoded header list per block, counted as RFC 9113 §6.5.2 counts
+ * SETTINGS_MAX_HEADER_LIST_SIZE (name + value octets + 32 per field): 16 KiB, as the
+ * HTTP/1 head cap. Indexed fields cost one wire octet each, so without this a 16 KB block
+ * repeating a 4 KB table entry decodes to 64 MB (RFC 7541 §7.3, RFC 9113 §10.5.1).
+ */
+export const MAX_HEADER_LIST_SIZE = 16 * 1024;
+/** Fields per decoded block. */
+export const MAX_HEADER_FIELDS = 256;
+
+/** Why the last block was refused while the decoder stays usable. */
+export type HpackRefusal = "header_list_too_large" | "too_many_fields";
 /** Largest string literal decoded (after Huffman decoding). */
 const MAX_STRING = 16 * 1024;
 
@@ -93,13 +108,17 @@ const STATIC_TABLE: readonly Entry[] = STATIC_PAIRS.map(([name, value]) => ({
 
 /**
  * HPACK decoder (RFC 7541) for ONE direction of an HTTP/2 connection: the static table,
- * the dynamic table (bounded by MAX_TABLE_SIZE octets, so at most 2,048 entries) and
- * Huffman-coded strings. One decoder per connection direction; header blocks must be fed
- * in order, since each may change the dynamic table for the next.
+ * the dynamic table (bounded by its limit, DEFAULT_TABLE_SIZE octets unless the caller
+ * sets up to MAX_TABLE_SIZE, so at most limit / 32 entries) and Huffman-coded strings.
+ * One decoder per connection direction; header blocks must be fed in order, since each
+ * may change the dynamic table for the next.
  *
  * Strings are decoded as tshark shows them (bytes ≥ 0x80 as U+FFFD); sizes use the
  * octet counts. After a decoding error the table is no longer trustworthy: `broken` is
- * set and every later block is refused. Never throws.
+ * set and every later block is refused. A block whose decoded list exceeds
+ * MAX_HEADER_LIST_SIZE or MAX_HEADER_FIELDS is refused (`refused` says why) but still
+ * decoded to its end, as RFC 9113 §10.5.1 requires, so the table stays in step and later
+ * blocks decode. Never throws.
  */
 /**
  * Huffman output buffer, shared by every decoder: decoding is synchronous and the text is
@@ -110,14 +129,20 @@ const huffmanScratch = new Uint8Array(MAX_STRING);
 export class HpackDecoder {
   /** Set after the first decoding error. */
   broken = false;
+  /** Set when the last decode() refused its block for its size; cleared by the next one. */
+  refused: HpackRefusal | undefined;
   private readonly entries: Entry[] = []; // newest last
   private size = 0;
   private maxSize: number;
+  /** SETTINGS_HEADER_TABLE_SIZE of the decoding side: size updates above it are errors. */
+  private readonly limit: number;
   /** Result of string() (avoids allocating a tuple per string). */
   private strText = "";
 
-  constructor(maxSize = DEFAULT_TABLE_SIZE) {
-    this.maxSize = Math.min(maxSize, MAX_TABLE_SIZE);
+  /** `tableSizeLimit`: the decoding side's SETTINGS_HEADER_TABLE_SIZE, when known. */
+  constructor(tableSizeLimit = DEFAULT_TABLE_SIZE) {
+    this.limit = Math.max(0, Math.min(tableSizeLimit, MAX_TABLE_SIZE));
+    this.maxSize = this.limit;
   }
 
   /** Entries in the dynamic table (for tests and bounds). */
@@ -127,33 +152,42 @@ export class HpackDecoder {
 
   /**
    * Decodes one complete header block `buf[start, end)`; returns the fields in order,
-   * or undefined when the block is malformed (then the decoder is broken for good).
+   * or undefined when the block is malformed (then `broken` is set, for good) or its
+   * decoded list is over the bounds (then `refused` is set; the table is up to date).
    */
   decode(buf: Uint8Array, start: number, end: number): HttpHeader[] | undefined {
+    this.refused = undefined;
     if (this.broken) return undefined;
     const out: HttpHeader[] = [];
+    let fields = 0;
+    let listSize = 0;
     let p = start;
     while (p < end) {
       const b = buf[p];
+      let name: string;
+      let value: string;
       if (b & 0x80) {
         // Indexed header field (§6.1).
         p = this.integer(buf, p, end, 7);
         if (p < 0) return this.fail();
         const e = this.lookup(this.intValue);
         if (e === undefined) return this.fail();
-        out.push({ name: e.name, value: e.value });
+        name = e.name;
+        value = e.value;
       } else if ((b & 0xe0) === 0x20) {
-        // Dynamic table size update (§6.3).
+        // Dynamic table size update (§6.3): only before the block's first field (§4.2;
+        // tshark stops decoding there too), and never above the limit.
+        if (fields > 0) return this.fail();
         p = this.integer(buf, p, end, 5);
-        if (p < 0 || this.intValue > MAX_TABLE_SIZE) return this.fail();
+        if (p < 0 || this.intValue > this.limit) return this.fail();
         this.maxSize = this.intValue;
         this.evict(0);
+        continue;
       } else {
         // Literal: with incremental indexing (01), without (0000) or never indexed (0001).
         const indexing = (b & 0xc0) === 0x40;
         p = this.integer(buf, p, end, indexing ? 6 : 4);
         if (p < 0) return this.fail();
-        let name: string;
         if (this.intValue === 0) {
           p = this.string(buf, p, end);
           if (p < 0) return this.fail();
@@ -165,17 +199,24 @@ export class HpackDecoder {
         }
         p = this.string(buf, p, end);
         if (p < 0) return this.fail();
-        const value = this.strText;
-        out.push({ name, value });
+        value = this.strText;
         // Each character of a decoded string stands for one octet (see asciiText).
         if (indexing) this.insert(name, value, name.length + value.length + ENTRY_OVERHEAD);
       }
+      fields++;
+      listSize += name.length + value.length + ENTRY_OVERHEAD;
+      if (this.refused !== undefined) continue; // decoding on only to keep the table in step
+      if (listSize > MAX_HEADER_LIST_SIZE) this.refused = "header_list_too_large";
+      else if (fields > MAX_HEADER_FIELDS) this.refused = "too_many_fields";
+      else out.push({ name, value });
     }
+    if (this.refused !== undefined) return undefined;
     return out;
   }
 
   private fail(): undefined {
     this.broken = true;
+    this.refused = undefined;
     return undefined;
   }
 

@@ -9,6 +9,8 @@ import { httpStats } from "./stats.js";
  * later pushes are ignored at the cost of one comparison.
  * - "request": before or inside a request head.
  * - "body" / "chunked": skipping a request body (Content-Length / chunked coding).
+ * - "resync": bytes were lost (`gap()`); waiting for a piece that starts with a request
+ *   line, as tshark resumes after a lost segment.
  * - "tunnel": a CONNECT request was seen; what follows is tunnelled data.
  * - "http2": the HTTP/2 connection preface came (prior knowledge, or after an
  *   "Upgrade: h2c" request): the rest of the stream goes to `http2`, which hands its
@@ -22,6 +24,7 @@ export type Http1ReaderState =
   | "request"
   | "body"
   | "chunked"
+  | "resync"
   | "tunnel"
   | "http2"
   | "not_http"
@@ -67,8 +70,14 @@ enum Chunk {
  * Bodies are skipped by Content-Length or chunked coding without being buffered.
  *
  * Lines end at LF, CR LF or a lone CR, as tshark (whose view the reference JA4H has) splits
- * them. The header list stops at the first line that is not a header field (no colon, or
- * an obs-fold continuation): tshark lists no header after such a line either.
+ * them. The header list stops at the first line without a colon: tshark lists no header
+ * after such a line either. A line that starts with SP or HT (obs-fold) but has a colon
+ * is a header like any other, its name keeping the leading blanks, as tshark lists it.
+ *
+ * After `gap()` (lost bytes) nothing is joined across the hole: unless the lost bytes are
+ * known to lie inside a body, the head or body in progress is dropped and reading resumes
+ * only at a push that starts with a complete request line (method SP target SP HTTP/d.d,
+ * one of the nine methods JA4H fingerprints).
  *
  * Bounded: one head of at most `maxHeadBytes` is held (copied only when it spans
  * pushes); at most `maxRequests` requests. Gives up on the first bytes when they do not
@@ -124,7 +133,42 @@ export class Http1RequestReader {
 
   /** True once nothing more will be parsed. */
   get finished(): boolean {
-    return this.state !== "request" && this.state !== "body" && this.state !== "chunked";
+    const s = this.state;
+    return s !== "request" && s !== "body" && s !== "chunked" && s !== "resync";
+  }
+
+  /**
+   * `skipped` bytes of the stream (unknown: undefined) were lost (a TCP gap) before the
+   * next push. Lost bytes that all lie inside a body being skipped by its length are
+   * counted off it, and reading goes on where the sequence numbers say the next request
+   * starts (as tshark does). Otherwise the head or body in progress cannot be completed
+   * (joining bytes across the hole would make up a request): it is dropped and the reader
+   * waits for a new request line. HTTP/2 cannot resume (frame boundaries and HPACK state
+   * are lost): its reader stops.
+   */
+  gap(skipped?: number): void {
+    if (this.state === "http2") {
+      this.http2?.gap();
+      return;
+    }
+    if (this.finished || this.state === "resync") return;
+    this.counters.inc("http1.gap");
+    // (Not while an LF after a CR may still come: whether the hole held it is unknown.)
+    const inData =
+      !this.swallowLf && (this.state === "body" || (this.state === "chunked" && this.chunk === Chunk.Data));
+    if (inData && skipped !== undefined && skipped > 0 && skipped <= this.bodyLeft) {
+      this.bodyLeft -= skipped;
+      if (this.bodyLeft === 0) {
+        if (this.state === "body") this.state = "request";
+        else this.chunk = Chunk.DataEnd;
+      }
+      return;
+    }
+    this.state = "resync";
+    this.acc = undefined;
+    this.resetHead();
+    this.swallowLf = false;
+    this.bodyLeft = 0;
   }
 
   /** Feeds the next `len` stream bytes at `buf[off]`. */
@@ -135,6 +179,12 @@ export class Http1RequestReader {
     }
     if (this.finished || len <= 0 || off < 0 || off >= buf.length) return;
     const end = Math.min(buf.length, off + len);
+    if (this.state === "resync") {
+      // Only a piece that starts with a whole request line is clearly a new request.
+      if (!startsRequestLine(buf, off, end, this.maxHead)) return;
+      this.state = "request";
+      this.counters.inc("http1.resynchronised");
+    }
     let p = off;
     while (p < end && !this.finished) {
       if (this.swallowLf) {
@@ -313,8 +363,10 @@ export class Http1RequestReader {
       if (listing) {
         let colon = p;
         while (colon < e && buf[colon] !== COLON) colon++;
-        if (colon >= e || buf[p] === SP || buf[p] === HT) {
-          // Not a header field (or an obs-fold continuation): tshark lists nothing after it.
+        if (colon >= e) {
+          // No colon (an obs-fold continuation of the value, or junk): tshark lists nothing
+          // after it. A folded line WITH a colon is listed as a header, leading blanks kept
+          // in its name, as tshark does.
           listing = false;
           this.counters.inc("http1.header_line_invalid");
         } else {
@@ -477,6 +529,52 @@ export class Http1RequestReader {
     }
     return p;
   }
+}
+
+/**
+ * Methods a reader resumes at after a gap: RFC 9110's and PATCH (RFC 5789), the ones JA4H
+ * fingerprints. A piece that begins inside a head can look like a request line of another
+ * token ("ET / HTTP/1.1" from the end of "GET"); none of these is the tail of another.
+ */
+const RESYNC_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "CONNECT",
+  "OPTIONS",
+  "TRACE",
+  "PATCH",
+]);
+/** Longest of RESYNC_METHODS. */
+const MAX_RESYNC_METHOD = 7;
+
+/**
+ * `buf[p, end)` starts with a complete request line: one of RESYNC_METHODS, SP, a target
+ * of visible characters, SP, "HTTP/" digit "." digit, then a line end or the end of the
+ * piece. Looks at most `max` bytes (a longer line is no head we take).
+ */
+function startsRequestLine(buf: Buffer, p: number, end: number, max: number): boolean {
+  const stop = Math.min(end, p + max);
+  let i = p;
+  while (i < stop && i - p <= MAX_RESYNC_METHOD && buf[i] >= 0x41 && buf[i] <= 0x5a) i++;
+  if (i >= stop || buf[i] !== SP || !RESYNC_METHODS.has(buf.toString("latin1", p, i))) return false;
+  const target = ++i;
+  while (i < stop && buf[i] > SP && buf[i] !== 0x7f) i++;
+  if (i === target || i >= stop || buf[i] !== SP) return false;
+  i++;
+  if (i + 8 > stop) return false;
+  for (let k = 0; k < 5; k++) if (buf[i + k] !== HTTP_SLASH[k]) return false;
+  if (!isDigit(buf[i + 5]) || buf[i + 6] !== 0x2e || !isDigit(buf[i + 7])) return false;
+  i += 8;
+  return i === end || buf[i] === CR || buf[i] === LF;
+}
+
+const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
 }
 
 /** Offset after the line terminator at `e` (LF, CR LF or CR). */

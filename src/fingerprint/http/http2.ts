@@ -1,6 +1,6 @@
 import type { Counters } from "../../util/counters.js";
 import { HpackDecoder } from "./hpack.js";
-import type { HttpRequest } from "./request.js";
+import type { HttpHeader, HttpRequest } from "./request.js";
 import { httpStats } from "./stats.js";
 
 /** RFC 9113 §3.4: the client connection preface. */
@@ -61,7 +61,8 @@ export function akamaiFingerprint(fp: Http2Fingerprint): string {
  * Where the reader stands; all but "preface" and "frames" are final.
  * - "done": `maxRequests` header blocks decoded; nothing more is needed.
  * - "not_http2": the stream does not start with the connection preface.
- * - "error": a framing or HPACK error (HPACK state is lost after one).
+ * - "error": a framing or HPACK error (HPACK state is lost after one), or a gap in the
+ *   stream (`gap()`: the frame boundaries and the HPACK table are lost with the bytes).
  * - "limit": a header block over `maxHeaderBlock` bytes.
  */
 export type Http2ReaderState = "preface" | "frames" | "done" | "not_http2" | "error" | "limit";
@@ -98,8 +99,9 @@ const MAX_CONTROL_FRAME = 384;
  * DATA and other frames are skipped by count without buffering).
  *
  * Bounded: one control frame of at most 384 bytes, one header block of at most
- * `maxHeaderBlock` bytes, the HPACK table (≤ 64 KiB), at most `maxRequests` blocks.
- * Never throws.
+ * `maxHeaderBlock` bytes, the HPACK table (4 KiB, RFC 7541 §4.2), a decoded header list
+ * of at most 16 KiB / 256 fields per block (larger ones are refused and counted, see
+ * HpackDecoder), at most `maxRequests` blocks. Never throws.
  */
 export class Http2ClientReader {
   state: Http2ReaderState = "preface";
@@ -188,6 +190,14 @@ export class Http2ClientReader {
       p += n;
       if (this.left === 0) this.endFrame();
     }
+  }
+
+  /**
+   * Bytes of the stream were lost (a TCP gap): frame boundaries and the HPACK table with
+   * them, so nothing after the hole can be read; stops the reader.
+   */
+  gap(): void {
+    if (!this.finished) this.fail("error", "http2.gap");
   }
 
   private fail(state: "not_http2" | "error" | "limit", reason: string): void {
@@ -337,11 +347,27 @@ export class Http2ClientReader {
   private decodeBlock(buf: Buffer, start: number, end: number): void {
     const fields = this.hpack.decode(buf, start, end);
     this.blockLen = 0;
-    if (fields === undefined) {
+    if (fields === undefined && this.hpack.refused === undefined) {
       this.fail("error", "http2.hpack_error");
       return;
     }
     this.blocks++;
+    if (fields === undefined) {
+      // Over the decoded-list bounds (a header bomb): no request and no fingerprint from
+      // this block, but the HPACK table is in step, so later blocks are still read.
+      this.counters.inc(
+        this.hpack.refused === "too_many_fields" ? "http2.too_many_fields" : "http2.header_list_too_large",
+      );
+    } else this.handleBlock(fields);
+    if (this.blocks >= this.maxRequests) {
+      this.state = "done";
+      this.payload = undefined;
+      this.block = undefined;
+    }
+  }
+
+  /** A decoded header block: the fingerprint (first block), the request (with :method). */
+  private handleBlock(fields: HttpHeader[]): void {
     if (this.blocks === 1) {
       this.fingerprint = {
         settings: this.settings ?? [],
@@ -364,11 +390,6 @@ export class Http2ClientReader {
       } catch {
         this.counters.inc("http2.handler_threw");
       }
-    }
-    if (this.blocks >= this.maxRequests) {
-      this.state = "done";
-      this.payload = undefined;
-      this.block = undefined;
     }
   }
 }

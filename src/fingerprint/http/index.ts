@@ -14,7 +14,9 @@
  * Http2ClientReader can also be used alone on a stream known to be HTTP/2.
  *
  * A stream that does not start with a request line ends in "not_http" on its first bytes
- * (a capture that starts in the middle of a connection is not resynchronised).
+ * (a capture that starts in the middle of a connection is not resynchronised). Lost bytes
+ * (a TCP gap) are reported with `reader.gap()`: no request is made of bytes from both
+ * sides of a hole; HTTP/1 resumes at a push that starts with a request line, HTTP/2 stops.
  */
 export { hash12 } from "../digest.js";
 export { HpackDecoder } from "./hpack.js";

@@ -14,15 +14,31 @@ export function mayStartHttp(buf: Buffer, off: number, len: number): boolean {
   return len > 0 && buf[off] >= 0x41 && buf[off] <= 0x5a;
 }
 
-/** Request-line and header text from the attacker: printable ASCII kept, the rest as \xHH. */
+/**
+ * Request-line and header text from the attacker: printable ASCII kept, the rest as
+ * \xHH, or \uHHHH above U+00FF (the U+FFFD that stands for a byte ≥ 0x80, see asciiText),
+ * the forms the log line writer uses, so every escape reads back as one character.
+ */
 function printable(s: string, max: number): string {
   const cut = s.length > max ? s.slice(0, max) : s;
-  return cut.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return cut.replace(/[^\x20-\x7e]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
 }
 
 function header(req: HttpRequest, name: string): string {
   for (const h of req.headers) if (h.name.toLowerCase() === name) return h.value;
   return "";
+}
+
+/** Host header, else (HTTP/2, which carries it there: RFC 9113 §8.3.1) :authority. */
+function hostOf(req: HttpRequest): string {
+  const host = header(req, "host");
+  if (host !== "" || req.version !== "HTTP/2") return host;
+  return header(req, ":authority");
 }
 
 /**
@@ -44,7 +60,9 @@ export class HttpAnalyzer implements StreamAnalyzer {
   }
 
   get finished(): boolean {
-    return this.reader.state === "not_http" || this.requests >= MAX_REQUESTS;
+    const r = this.reader;
+    if (r.state === "http2") return r.http2 === undefined || r.http2.finished;
+    return r.finished || this.requests >= MAX_REQUESTS;
   }
 
   onData(fromClient: boolean, buf: Buffer, off: number, len: number): void {
@@ -62,8 +80,11 @@ export class HttpAnalyzer implements StreamAnalyzer {
     }
   }
 
-  onGap(fromClient: boolean): void {
-    void fromClient; // the reader cannot resynchronise; later requests are lost
+  /** `skipped`: bytes lost, when the caller knows (lets the reader skip them in a body). */
+  onGap(fromClient: boolean, skipped?: number): void {
+    // Never join bytes across a hole: the reader drops the request it was reading and
+    // waits for a new request line (HTTP/2 stops: its HPACK state is lost).
+    if (fromClient) this.reader.gap(skipped);
   }
 
   private onRequest(req: HttpRequest): void {
@@ -78,7 +99,7 @@ export class HttpAnalyzer implements StreamAnalyzer {
     this.ctx.emit(f, "http_request_fingerprint", SEVERITY_INFO, {
       ...endpointFields(f),
       method: printable(req.method, 32),
-      host: printable(header(req, "host"), 255),
+      host: printable(hostOf(req), 255),
       path: printable(req.target, MAX_PATH),
       user_agent: printable(header(req, "user-agent"), 512),
       ja4h: fp.ja4h,
