@@ -22,8 +22,21 @@ export const WORKER_HEALTH_TYPE = "health";
 /** Envelope types of `attacker.fingerprinted`. */
 export const FINGERPRINT_TYPES = ["jarm", "hassh", "tcpfp", "tlscert"] as const;
 export type FingerprintType = (typeof FINGERPRINT_TYPES)[number];
-/** Sniffer summary event types published on `decky.<name>.traffic` (more may be added). */
-export const TRAFFIC_SUMMARY_TYPES = ["tls_session", "tcp_flow_timing", "tcp_syn_fingerprint"] as const;
+/**
+ * Sniffer summary event types published on `decky.<name>.traffic`: DECNET's
+ * `_BUS_TRAFFIC_EVENTS` (decnet/sniffer/fingerprint.py), the three DESIGN §5 names and
+ * DECNET's newer summary types. Other event types are not published.
+ */
+export const TRAFFIC_SUMMARY_TYPES = [
+  "tls_session",
+  "tcp_flow_timing",
+  "tcp_syn_fingerprint",
+  "ssh_client_banner",
+  "quic_client_hello",
+  "http_request_fingerprint",
+  "http2_settings",
+  "http3_settings",
+] as const;
 
 /** A builder was given a segment that would corrupt the topic hierarchy. */
 export class TopicError extends Error {

@@ -35,7 +35,8 @@ export function dedupKeyFor(eventType: string, f: Record<string, string>): strin
     case "http2_fingerprint":
       return f.akamai ?? "";
     case "quic_client_hello":
-      return `${f.ja4 ?? ""}|${f.sni ?? ""}`;
+      // DECNET: fields.get("src_ip", "") + "|" + fields.get("ja4_quic", "")
+      return `${f.src_ip ?? ""}|${f.ja4_quic ?? ""}`;
     default:
       return f.resumption ?? "";
   }

@@ -14,6 +14,7 @@ import {
   SYSTEM_BUS_HEALTH,
   systemHealth,
   TopicError,
+  TRAFFIC_SUMMARY_TYPES,
   topicOf,
 } from "../../src/bus/topics.js";
 
@@ -24,6 +25,23 @@ describe("topic builders", () => {
     assert.equal(topicOf("attacker", "fingerprinted"), "attacker.fingerprinted");
     assert.equal(ATTACKER_FINGERPRINTED, "attacker.fingerprinted");
     assert.equal(SYSTEM_BUS_HEALTH, "system.bus.health");
+  });
+
+  test("decky.<name>.traffic carries DECNET's traffic-summary event types", () => {
+    // DECNET decnet/sniffer/fingerprint.py (4nt11/DECNET @92632d7):
+    //   _BUS_TRAFFIC_EVENTS: frozenset[str] = frozenset({"tls_session", "tcp_flow_timing",
+    //     "tcp_syn_fingerprint", "ssh_client_banner", "quic_client_hello",
+    //     "http_request_fingerprint", "http2_settings", "http3_settings"})
+    assert.deepEqual([...TRAFFIC_SUMMARY_TYPES].sort(), [
+      "http2_settings",
+      "http3_settings",
+      "http_request_fingerprint",
+      "quic_client_hello",
+      "ssh_client_banner",
+      "tcp_flow_timing",
+      "tcp_syn_fingerprint",
+      "tls_session",
+    ]);
   });
 
   test("reject segments with '.', '*', '>' or whitespace, and empty ones", () => {

@@ -109,7 +109,11 @@ function checkServerHellos(seed: number, numRuns: number): void {
       const p = serverHelloPrints(sh, transport);
       assert.deepEqual(p.ja3s, ja3s(sh));
       assert.deepEqual(p.ja4s, ja4s(sh, transport));
-      assert.equal(p.tlsVersion, tlsVersionName(sh.selectedVersion ?? sh.legacyVersion));
+      // DECNET (fingerprint.py, tls_session): "tls_version": _tls_version_str(sh["tls_version"]),
+      // where _parse_server_hello's tls_version is the body's first two bytes (legacy_version).
+      assert.equal(p.tlsVersion, tlsVersionName(sh.legacyVersion));
+      // Ours: what supported_versions selected, else the legacy version.
+      assert.equal(p.negotiatedVersion, tlsVersionName(sh.selectedVersion ?? sh.legacyVersion));
     }),
     { seed, numRuns },
   );

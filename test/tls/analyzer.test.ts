@@ -29,6 +29,7 @@ import {
   sniExt,
   supportedVersionsExt,
   tlv,
+  u16,
   x509Ext,
 } from "./build.js";
 
@@ -279,5 +280,160 @@ describe("TLS analyzer: the leaf is the first certificate", () => {
       records[0].tls_certs?.map((c) => c.x509.map((e) => e.ja4x)),
       [[CA_JA4X]],
     );
+  });
+});
+
+/*
+ * DECNET's tls_session / tls_certificate field values. Expected values are read off DECNET's
+ * decnet/sniffer/fingerprint.py (4nt11/DECNET @92632d7), quoted beside each check.
+ */
+describe("TLS analyzer: DECNET's tls_session and tls_certificate values", () => {
+  const PRINTABLE = 0x13;
+  const UTF8 = 0x0c;
+  const serverFlight = (sh: Buffer, ders: Buffer[]) =>
+    recordsOf(cat(sh.subarray(5), handshake(11, certificateBody12(ders))), 16384);
+  const certFields = (der: Buffer): Record<string, string> => {
+    const { obs } = run([HELLO], [serverFlight(SERVER_HELLO, [der])]);
+    const certs = events(obs, "tls_certificate");
+    assert.equal(certs.length, 1);
+    return certs[0].fields;
+  };
+  const cn = (v: string, tag = PRINTABLE) => rdn("2.5.4.3", tag, v);
+  const sanExt = (...names: Buffer[]) => x509Ext("2.5.29.17", seq(...names));
+
+  test("tls_version is the ServerHello's legacy version; negotiated_version the one agreed", () => {
+    // DECNET tls_session: "tls_version": _tls_version_str(sh["tls_version"]), where
+    // _parse_server_hello reads `tls_version = struct.unpack_from("!H", body, pos)[0]` (the
+    // legacy_version) and keeps the supported_versions choice apart as selected_version;
+    // _tls_version_str maps 0x0303: "TLS 1.2", 0x0304: "TLS 1.3", 0x0301: "TLS 1.0".
+    const tls13 = record(
+      22,
+      handshake(
+        2,
+        serverHelloBody({ cipher: 0x1301, extensions: [ext(0x002b, u16(0x0304)), ext(0x0033, u16(0x001d))] }),
+      ),
+    );
+    const cases: [Buffer, string, string][] = [
+      [tls13, "TLS 1.2", "TLS 1.3"],
+      [SERVER_HELLO, "TLS 1.2", "TLS 1.2"],
+      [record(22, handshake(2, serverHelloBody({ version: 0x0301, cipher: 0x002f }))), "TLS 1.0", "TLS 1.0"],
+    ];
+    for (const [sh, legacy, agreed] of cases) {
+      const { obs } = run([HELLO], [sh]);
+      const sessions = events(obs, "tls_session");
+      assert.equal(sessions.length, 1);
+      assert.equal(sessions[0].severity, 4); // self._log(..., "tls_session", severity=SEVERITY_WARNING, ...)
+      assert.equal(sessions[0].fields.tls_version, legacy);
+      assert.equal(sessions[0].fields.negotiated_version, agreed);
+    }
+  });
+
+  test("not_before / not_after are the DER time text; ISO 8601 is in not_before_iso / not_after_iso", () => {
+    // DECNET _parse_x509_der: `not_before = cert_der[nb_start: nb_start + nb_len].decode("ascii",
+    // errors="replace")`, the same for not_after: the time's contents as encoded, whatever
+    // its tag, each byte above 0x7f replaced by U+FFFD.
+    const f = certFields(
+      certificate({
+        issuer: [cn("CA")],
+        subject: [cn("decky.example")],
+        notBefore: tlv(0x17, Buffer.from("181030000000Z")),
+        notAfter: tlv(0x18, Buffer.from("20341231235959Z")),
+      }),
+    );
+    assert.equal(f.not_before, "181030000000Z");
+    assert.equal(f.not_after, "20341231235959Z");
+    assert.equal(f.not_before_iso, "2018-10-30T00:00:00Z");
+    assert.equal(f.not_after_iso, "2034-12-31T23:59:59Z");
+
+    const odd = certFields(
+      certificate({
+        issuer: [cn("CA")],
+        subject: [cn("decky.example")],
+        notBefore: tlv(0x17, Buffer.from("991399000000Z")), // month 13: no such time
+        notAfter: tlv(0x18, Buffer.from([0x32, 0x30, 0x80, 0xff, 0x5a])),
+      }),
+    );
+    assert.equal(odd.not_before, "991399000000Z");
+    assert.equal(odd.not_after, "20\ufffd\ufffdZ");
+    assert.equal(odd.not_before_iso, undefined);
+    assert.equal(odd.not_after_iso, undefined);
+
+    const frac = certFields(
+      certificate({
+        issuer: [cn("CA")],
+        subject: [cn("decky.example")],
+        notBefore: tlv(0x18, Buffer.from("20240229120000.5+0100")),
+      }),
+    );
+    assert.equal(frac.not_before, "20240229120000.5+0100");
+    assert.equal(frac.not_before_iso, "2024-02-29T11:00:00Z");
+  });
+
+  test("self_signed: issuer CN equals subject CN and is not empty", () => {
+    // DECNET: `self_signed = (issuer_cn == subject_cn) and subject_cn != ""` (CNs from
+    // _der_extract_cn: the first 2.5.4.3 value, decoded as UTF-8), written as
+    // `"self_signed": str(cert["self_signed"]).lower()`.
+    const cases: [Buffer[], Buffer[], string][] = [
+      [[cn("Decky Root")], [cn("Decky Root")], "true"],
+      // Names differ, CNs agree: DECNET calls it self-signed.
+      [
+        [rdn("2.5.4.6", PRINTABLE, "NL"), cn("Decky")],
+        [cn("Decky"), rdn("2.5.4.10", PRINTABLE, "O")],
+        "true",
+      ],
+      // Same text in another string type: compared as text.
+      [[cn("Decky", UTF8)], [cn("Decky", PRINTABLE)], "true"],
+      // Identical Names without a CN: subject_cn is "", so not self-signed.
+      [[rdn("2.5.4.10", PRINTABLE, "Decoy BV")], [rdn("2.5.4.10", PRINTABLE, "Decoy BV")], "false"],
+      [[cn("")], [cn("")], "false"],
+      [[cn("CA")], [cn("decky.example")], "false"],
+      // The first CN counts.
+      [[cn("A"), cn("B")], [cn("A")], "true"],
+      [[cn("B"), cn("A")], [cn("A")], "false"],
+    ];
+    for (const [issuer, subject, want] of cases) {
+      assert.equal(certFields(certificate({ issuer, subject })).self_signed, want, JSON.stringify(want));
+    }
+  });
+
+  test("sans: DNS names and IPv4 addresses in encoded order, comma-joined; absent when none", () => {
+    // DECNET _parse_san_sequence: `context_tag = tag & 0x1F`; `if context_tag == 2:
+    // names.append(data[...].decode("ascii", errors="replace"))`; `elif context_tag == 7 and
+    // val_len == 4: names.append(".".join(str(b) for b in data[...]))`; and the event:
+    // `if cert["sans"]: cert_fields["sans"] = ",".join(cert["sans"])`.
+    const dns = (s: string | Buffer) => tlv(0x82, Buffer.isBuffer(s) ? s : Buffer.from(s));
+    const ip = (hex: string) => tlv(0x87, Buffer.from(hex, "hex"));
+    const f = certFields(
+      certificate({
+        issuer: [cn("CA")],
+        subject: [cn("decky.example")],
+        extensions: [
+          sanExt(
+            dns("decky.example"),
+            ip("c0000207"), // 192.0.2.7
+            tlv(0x81, Buffer.from("ops@decky.example")), // rfc822Name: left out
+            ip("20010db8000000000000000000000001"), // IPv6: left out
+            dns("*.decky.example"),
+            ip("0a000000ff000000"), // address + mask (8 bytes): left out
+            tlv(0x86, Buffer.from("https://decky.example/")), // URI: left out
+            ip("0a0001"), // 3 bytes: left out
+            dns(Buffer.from([0x78, 0xe9, 0x79])), // not ASCII: U+FFFD
+            ip("0a000001"), // 10.0.0.1
+          ),
+        ],
+      }),
+    );
+    assert.equal(f.sans, "decky.example,192.0.2.7,*.decky.example,x\ufffdy,10.0.0.1");
+
+    const none = (exts: Buffer[] | undefined) =>
+      certFields(certificate({ issuer: [cn("CA")], subject: [cn("decky.example")], extensions: exts }));
+    assert.equal("sans" in none(undefined), false);
+    assert.equal(
+      "sans" in none([sanExt(ip("20010db8000000000000000000000001"), tlv(0x81, Buffer.from("a@b")))]),
+      false,
+    );
+    // DECNET keeps the last subjectAltName extension it meets (`sans = _parse_san_sequence(...)`
+    // for each).
+    assert.equal(none([sanExt(dns("first.example")), sanExt(dns("second.example"))]).sans, "second.example");
   });
 });

@@ -194,7 +194,14 @@ describe("parseX509", () => {
     );
     assert.equal(x.notBefore, "2024-01-01T00:00:00Z");
     assert.equal(x.notAfter, "2034-12-31T23:59:59Z");
+    // The times as encoded (build.ts: UTCTime "240101000000Z", GeneralizedTime "20341231235959Z").
+    assert.equal(x.notBeforeRaw.toString("latin1"), "240101000000Z");
+    assert.equal(x.notAfterRaw.toString("latin1"), "20341231235959Z");
     assert.equal(x.spkiAlgorithm, "1.2.840.10045.2.1");
+    // Each extension's value sits at valueOff in the DER; the SAN's is sanValue's encoding.
+    for (const e of x.extensions)
+      assert.deepEqual(specCert.subarray(e.valueOff, e.valueOff + e.value.length), e.value);
+    assert.deepEqual(x.extensions[2].value, sanValue);
     assert.deepEqual(
       x.extensions.map((e) => [e.oid, e.critical]),
       [

@@ -61,6 +61,8 @@ export interface X509Extension {
   critical: boolean;
   /** extnValue contents (a view into the DER). */
   value: Buffer;
+  /** Offset of `value` in the certificate DER (DECNET's SAN reading walks the DER from there). */
+  valueOff: number;
 }
 
 export interface SubjectAltNames {
@@ -86,6 +88,12 @@ export interface X509Info {
   /** Validity as ISO 8601 UTC ("2024-01-31T12:00:00Z"); undefined when unparseable. */
   notBefore: string | undefined;
   notAfter: string | undefined;
+  /**
+   * The validity times' contents as encoded ("240101000000Z" for a UTCTime), whatever
+   * their tag and even when unparseable (views into the DER; DECNET reports this text).
+   */
+  notBeforeRaw: Buffer;
+  notAfterRaw: Buffer;
   /** SubjectPublicKeyInfo algorithm, dotted. */
   spkiAlgorithm: string;
   /** Extensions in encoded order. */
@@ -190,6 +198,8 @@ function parse(b: Buffer, counters: Counters): X509Info | undefined {
     subjectDer,
     notBefore,
     notAfter,
+    notBeforeRaw: b.subarray(times[0].off, times[0].end),
+    notAfterRaw: b.subarray(times[1].off, times[1].end),
     spkiAlgorithm,
     extensions,
     sans,
@@ -279,6 +289,7 @@ function parseExtensions(b: Buffer, wrapper: DerNode, counters: Counters): X509E
       oidHex: b.toString("hex", id.off, id.end),
       critical,
       value: b.subarray(value.off, value.end),
+      valueOff: value.off,
     });
   }
   return out;

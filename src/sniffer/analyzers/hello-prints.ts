@@ -50,8 +50,13 @@ export interface ClientHelloPrints {
 export interface ServerHelloPrints {
   readonly ja3s: Ja3s;
   readonly ja4s: Ja4s;
-  /** DECNET tls_version: the negotiated version (supported_versions, else legacy_version). */
+  /**
+   * DECNET tls_version: the ServerHello's legacy_version, as DECNET reports it (a TLS 1.3
+   * session says "TLS 1.2": RFC 8446 §4.1.3 freezes that field at 0x0303).
+   */
   readonly tlsVersion: string;
+  /** Our negotiated_version: supported_versions' selection, else legacy_version (same text form). */
+  readonly negotiatedVersion: string;
 }
 
 const SLOTS = 4096;
@@ -405,11 +410,12 @@ function computeServer(sh: ServerHello, transport: Ja4Transport): ServerHelloPri
   return {
     ja3s: ja3s(sh),
     ja4s: ja4s(sh, transport),
-    tlsVersion: tlsVersionName(sh.selectedVersion ?? sh.legacyVersion),
+    tlsVersion: tlsVersionName(sh.legacyVersion),
+    negotiatedVersion: tlsVersionName(sh.selectedVersion ?? sh.legacyVersion),
   };
 }
 
-/** JA3S, JA4S and DECNET's tls_version of a ServerHello (cached by structure). */
+/** JA3S, JA4S, DECNET's tls_version and our negotiated_version of a ServerHello (cached by structure). */
 export function serverHelloPrints(sh: ServerHello, transport: Ja4Transport): ServerHelloPrints {
   if (tooLong(sh.extensionTypes)) return computeServer(sh, transport);
   let h = mix(0x3c6ef372, transport.charCodeAt(0));

@@ -4,14 +4,15 @@ import { parseClientHello } from "../../fingerprint/tls/index.js";
 import type { Counters } from "../../util/counters.js";
 import type { AnalyzerContext, FlowState } from "../flow-state.js";
 import { endpointFields } from "../flow-state.js";
-import { SEVERITY_INFO } from "../observation.js";
-import { clientHelloFields, recordClientHello } from "./decnet-fields.js";
+import { SEVERITY_WARNING } from "../observation.js";
+import { recordClientHello, resumptionMechanisms } from "./decnet-fields.js";
 import { clientHelloPrints } from "./hello-prints.js";
 
 /**
  * QUIC over one UDP flow: the client's Initial packets are decrypted (RFC 9001/9369),
  * the ClientHello is reassembled from CRYPTO frames and fingerprinted as JA4 "q":
- * a quic_client_hello observation and the connection record's ja4/SNI. The handshake's
+ * a quic_client_hello observation (the JA4 in `ja4_quic`, as DECNET names it) and the
+ * connection record's ja4/SNI. The handshake's
  * packet times give the record's JA4L (ja4l_c, ja4l_s).
  */
 export class QuicAnalyzer {
@@ -47,12 +48,23 @@ export class QuicAnalyzer {
     const pr = clientHelloPrints(ch, "q");
     recordClientHello(this.st.record, ch, pr);
     const f = this.st.flow;
+    // DECNET's quic_client_hello (fingerprint.py on_quic_packet): its fields in its order,
+    // the JA4 named ja4_quic (DECNET's rules read that name; no `ja4` on this event),
+    // severity warning. Then ours.
     const fields = endpointFields(f);
-    clientHelloFields(fields, ch, pr);
+    fields.ja4_quic = pr.ja4.ja4;
+    fields.sni = ch.serverName ?? "";
+    fields.alpn = pr.alpn;
+    fields.raw_ciphers = pr.rawCiphers;
+    fields.ja3 = pr.ja3.ja3;
+    fields.tls_version = pr.tlsVersion;
+    fields.raw_extensions = pr.rawExtensions;
+    const resumption = resumptionMechanisms(ch);
+    if (resumption !== "") fields.resumption = resumption;
     fields.ja4_r = pr.ja4.ja4_r;
     fields.ja4_o = pr.ja4.ja4_o;
     fields.supported_versions = pr.supportedVersions ?? "";
-    this.ctx.emit(f, "quic_client_hello", SEVERITY_INFO, fields);
+    this.ctx.emit(f, "quic_client_hello", SEVERITY_WARNING, fields);
   }
 
   private time(fromClient: boolean, buf: Buffer, off: number, len: number, ttl: number): void {

@@ -13,6 +13,7 @@ import {
 import type { TlsKeyLog } from "../../fingerprint/tls/keylog.js";
 import { TlsRecordSplitter } from "../../fingerprint/tls/record-splitter.js";
 import { Tls13RecordOpener } from "../../fingerprint/tls/tls13-decrypt.js";
+import type { X509Extension, X509Info, X509Rdn } from "../../fingerprint/tls/x509.js";
 import type { AnalyzerContext, FlowState, StreamAnalyzer } from "../flow-state.js";
 import { endpointFields } from "../flow-state.js";
 import type { X509Entry } from "../ja4-record.js";
@@ -316,6 +317,8 @@ export class TlsAnalyzer implements StreamAnalyzer {
     const flow = this.st.flow;
     handshakeRttFields(fields, flow);
     fields.ja3s_full = j3s.ja3s_full;
+    // tls_version is DECNET's (the legacy_version field); this one says what was agreed.
+    fields.negotiated_version = pr.negotiatedVersion;
     if (sh.isHelloRetryRequest) fields.hello_retry_request = "true";
     this.ctx.emit(flow, "tls_session", SEVERITY_WARNING, fields);
   }
@@ -351,6 +354,8 @@ export class TlsAnalyzer implements StreamAnalyzer {
     fields.not_after = leaf.notAfter;
     if (leaf.sans !== "") fields.sans = leaf.sans;
     if (this.chFields !== undefined) fields.sni = this.chFields.sni;
+    if (leaf.notBeforeIso !== undefined) fields.not_before_iso = leaf.notBeforeIso;
+    if (leaf.notAfterIso !== undefined) fields.not_after_iso = leaf.notAfterIso;
     fields.subject = leaf.subject;
     fields.ja4x = leaf.entry.ja4x;
     fields.chain_length = String(msg.certificates.length);
@@ -364,9 +369,15 @@ export interface CertSummary {
   subjectCn: string;
   issuer: string;
   subject: string;
+  /** DECNET's self_signed: "true" / "false". */
   selfSigned: string;
+  /** DECNET's not_before / not_after: the DER time text as encoded. */
   notBefore: string;
   notAfter: string;
+  /** Ours: the same times in ISO 8601 UTC; undefined when not a valid UTCTime / GeneralizedTime. */
+  notBeforeIso: string | undefined;
+  notAfterIso: string | undefined;
+  /** DECNET's sans ("" when it has none). */
   sans: string;
 }
 
@@ -456,9 +467,109 @@ function summarizeCertificate(der: Buffer): CertSummary | null {
     subjectCn: info.subjectCN ?? "",
     issuer: nameText(decnetName(info.issuer)),
     subject: nameText(decnetName(info.subject)),
-    selfSigned: String(info.selfSigned),
-    notBefore: info.notBefore ?? "",
-    notAfter: info.notAfter ?? "",
-    sans: [...info.sans.dns, ...info.sans.ip].join(","),
+    selfSigned: String(decnetSelfSigned(info)),
+    notBefore: asciiReplace(info.notBeforeRaw, 0, info.notBeforeRaw.length),
+    notAfter: asciiReplace(info.notAfterRaw, 0, info.notAfterRaw.length),
+    notBeforeIso: info.notBefore,
+    notAfterIso: info.notAfter,
+    sans: decnetSans(der, info).join(","),
   };
+}
+
+/**
+ * Python's `bytes.decode("ascii", errors="replace")`: each byte above 0x7f becomes U+FFFD.
+ * DECNET's reading of validity times and SAN dNSNames.
+ */
+function asciiReplace(b: Buffer, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    s += c < 0x80 ? String.fromCharCode(c) : "\ufffd";
+  }
+  return s;
+}
+
+const OID_CN = "2.5.4.3";
+const OID_SUBJECT_ALT_NAME = "2.5.29.17";
+
+/**
+ * DECNET's `_der_extract_cn`: the first commonName attribute in encoded order, whatever its
+ * string type, its bytes decoded as UTF-8 with replacement (Node's decoder replaces as
+ * Python's does); "" without one.
+ */
+function decnetCn(rdns: X509Rdn[]): string {
+  for (const rdn of rdns) for (const a of rdn) if (a.oid === OID_CN) return a.raw.toString("utf8");
+  return "";
+}
+
+/**
+ * DECNET's self-signed rule (fingerprint.py `_parse_x509_der`):
+ * `self_signed = (issuer_cn == subject_cn) and subject_cn != ""`, issuer and subject
+ * commonNames compared as text (not the whole Names' bytes).
+ */
+function decnetSelfSigned(info: X509Info): boolean {
+  const subjectCn = decnetCn(info.subject);
+  return subjectCn !== "" && decnetCn(info.issuer) === subjectCn;
+}
+
+/** Python's `data[i]`: an IndexError past the end (DECNET then keeps the names read so far). */
+class PastEnd extends Error {}
+
+function byteAt(b: Buffer, i: number): number {
+  if (i >= b.length) throw new PastEnd();
+  return b[i];
+}
+
+/**
+ * DECNET's `_der_read_tag_len` → [tag, contents start, length]: no bounds on the length
+ * (a slice past the end is cut short, an index past it throws), any number of length bytes.
+ */
+function pyTagLen(b: Buffer, pos: number): [number, number, number] {
+  const tag = byteAt(b, pos);
+  const lb = byteAt(b, pos + 1);
+  let p = pos + 2;
+  if ((lb & 0x80) === 0) return [tag, p, lb];
+  const n = lb & 0x7f;
+  let len = 0;
+  // int.from_bytes over data[p : p + n], which a short buffer cuts short.
+  for (let i = p; i < p + n && i < b.length; i++) len = len * 256 + b[i];
+  p += n;
+  return [tag, p, len];
+}
+
+/**
+ * DECNET's `sans`, as `_extract_sans` / `_parse_san_sequence` read them: the last
+ * subjectAltName extension's GeneralNames in encoded order, keeping each entry whose tag
+ * number (`tag & 0x1F`, any class) is 2 (dNSName, ASCII with U+FFFD for other bytes) or 7
+ * with 4 bytes (iPAddress, dotted IPv4); IPv6 and every other kind are left out. The walk
+ * goes by the encoded lengths over the whole certificate, as DECNET's does, and keeps what
+ * it read before a malformed entry. DECNET joins them with ",".
+ */
+function decnetSans(der: Buffer, info: X509Info): string[] {
+  let san: X509Extension | undefined;
+  // DECNET assigns its list for every subjectAltName extension it meets: the last one wins.
+  for (const e of info.extensions) if (e.oid === OID_SUBJECT_ALT_NAME) san = e;
+  if (san === undefined) return [];
+  const names: string[] = [];
+  try {
+    const [, seqStart, seqLen] = pyTagLen(der, san.valueOff);
+    const end = seqStart + seqLen;
+    let pos = seqStart;
+    while (pos < end) {
+      const tag = byteAt(der, pos);
+      const [, valStart, valLen] = pyTagLen(der, pos);
+      const valEnd = Math.min(valStart + valLen, der.length);
+      const kind = tag & 0x1f;
+      if (kind === 2) names.push(asciiReplace(der, valStart, valEnd));
+      else if (kind === 7 && valLen === 4) {
+        const parts: number[] = [];
+        for (let i = valStart; i < valEnd; i++) parts.push(der[i]);
+        names.push(parts.join("."));
+      }
+      pos = valStart + valLen;
+    }
+  } catch (e) {
+    if (!(e instanceof PastEnd)) throw e;
+  }
+  return names;
 }
