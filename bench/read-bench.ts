@@ -497,8 +497,16 @@ export async function runReadBench(opts: ReadBenchOptions = {}): Promise<string>
       ],
     ]),
   );
-  lines.push(...(await warmPassesSection(root, small, target1, pps(tshark), pps(tcpdump), canPin, log)));
-  lines.push(...floorSection(root, small, target1, pps(tshark), pps(tcpdump), canPin, log));
+  const section: SectionContext = {
+    root,
+    c: small,
+    whole: target1,
+    tsharkPps: pps(tshark),
+    tcpdumpPps: pps(tcpdump),
+    canPin,
+    log,
+  };
+  lines.push(...warmPassesSection(section), ...floorSection(section));
   for (const m of measures) if (m.note) notes.push(m.note);
   for (const m of [ours1, ours2, oursAll, oursAllDedup, ...(ours1p && ours2p ? [ours1p, ours2p] : [])]) {
     const b = best(m);
@@ -528,6 +536,26 @@ export async function runReadBench(opts: ReadBenchOptions = {}): Promise<string>
   return lines.join("\n");
 }
 
+/** What the sections after the main table read: the capture, the one-CPU run, the peers. */
+interface SectionContext {
+  root: string;
+  c: Capture;
+  /** The whole command the targets time (the one-CPU TLS core run). */
+  whole: Measure;
+  tsharkPps: number;
+  tcpdumpPps: number;
+  canPin: boolean;
+  log: (s: string) => void;
+}
+
+/** Runs `cmd` to completion, on CPU 0 when `canPin`. */
+function spawnPinned(canPin: boolean, cmd: string[], cwd: string) {
+  return spawnSync(canPin ? "taskset" : cmd[0], canPin ? ["-c", "0", ...cmd] : cmd.slice(1), {
+    cwd,
+    encoding: "utf8",
+  });
+}
+
 /** Passes of bench/warm-passes run in one process; each process is run this many times. */
 const WARM_PASSES = 4;
 const WARM_RUNS = 3;
@@ -538,15 +566,8 @@ const WARM_RUNS = 3;
  * compiling the code costs one read; the last pass against the whole command shows start-up,
  * file reading and that cost together. Not a target: the targets time the whole command.
  */
-async function warmPassesSection(
-  root: string,
-  c: Capture,
-  whole: Measure,
-  tsharkPps: number,
-  tcpdumpPps: number,
-  canPin: boolean,
-  log: (s: string) => void,
-): Promise<string[]> {
+function warmPassesSection(x: SectionContext): string[] {
+  const { root, c, whole, tsharkPps, tcpdumpPps, canPin, log } = x;
   const script = join(root, "dist", "bench", "warm-passes.js");
   if (!existsSync(script)) return [];
   const best: number[] = [];
@@ -554,10 +575,7 @@ async function warmPassesSection(
   for (let run = 1; run <= WARM_RUNS; run++) {
     log(`warm passes ${run}/${WARM_RUNS}`);
     const cmd = [process.execPath, script, c.path, String(WARM_PASSES)];
-    const r = spawnSync(canPin ? "taskset" : cmd[0], canPin ? ["-c", "0", ...cmd] : cmd.slice(1), {
-      cwd: root,
-      encoding: "utf8",
-    });
+    const r = spawnPinned(canPin, cmd, root);
     let parsed: { packets?: unknown; passMs?: unknown };
     try {
       parsed = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as typeof parsed;
@@ -607,15 +625,8 @@ const FLOOR_RUNS = 5;
  * The floor under any JavaScript reader (see bench/js-floor.ts), timed as whole processes
  * the way the targets time ours, beside the whole-command time the ratio targets allow.
  */
-function floorSection(
-  root: string,
-  c: Capture,
-  whole: Measure,
-  tsharkPps: number,
-  tcpdumpPps: number,
-  canPin: boolean,
-  log: (s: string) => void,
-): string[] {
+function floorSection(x: SectionContext): string[] {
+  const { root, c, whole, tsharkPps, tcpdumpPps, canPin, log } = x;
   const script = join(root, "dist", "bench", "js-floor.js");
   if (!existsSync(script)) return [];
   const steps: [string, string][] = [
@@ -629,10 +640,7 @@ function floorSection(
     steps.forEach(([mode], i) => {
       const cmd = [process.execPath, script, mode, c.path];
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(canPin ? "taskset" : cmd[0], canPin ? ["-c", "0", ...cmd] : cmd.slice(1), {
-        cwd: root,
-        encoding: "utf8",
-      });
+      const r = spawnPinned(canPin, cmd, root);
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
       if (r.status === 0 && s < wall[i]) wall[i] = s;
     });
