@@ -13,6 +13,7 @@ import { SnifferEngine } from "../../src/sniffer/engine.js";
 import type { Ja4Record } from "../../src/sniffer/ja4-record.js";
 import type { Observation } from "../../src/sniffer/observation.js";
 import { ether, frameOf, ipv4, tcp, udp, vxlan } from "../decode/build.js";
+import { runSegments, type Segment } from "../helpers/tcp-session.js";
 import { clientHelloBody, handshake, record, sniExt } from "../tls/build.js";
 
 const CLIENT = "198.51.100.7";
@@ -25,37 +26,12 @@ const ACK = 0x10;
 const FIN_ACK = 0x11;
 const PSH_ACK = 0x18;
 
-interface Seg {
-  fromClient: boolean;
-  flags: number;
-  seq: number;
-  payload?: Buffer;
-  /** Packet time since the previous packet (default 1 ms). */
-  afterUs?: number;
-}
+type Seg = Segment;
 
 function run(segs: Seg[]) {
-  const records: Ja4Record[] = [];
-  const obs: Observation[] = [];
-  const engine = new SnifferEngine({
-    onObservation: (o) => obs.push(o),
-    onFlowRecord: (r) => records.push(structuredClone(r)),
+  const { records, obs, engine } = runSegments(segs, {
+    ends: { client: CLIENT, server: SERVER, clientPort: CPORT, serverPort: SPORT },
   });
-  let ts = 1_700_000_000_000_000;
-  for (const s of segs) {
-    const t = tcp({
-      sport: s.fromClient ? CPORT : SPORT,
-      dport: s.fromClient ? SPORT : CPORT,
-      seq: s.seq >>> 0,
-      flags: s.flags,
-      payload: s.payload,
-    });
-    const src = s.fromClient ? CLIENT : SERVER;
-    const dst = s.fromClient ? SERVER : CLIENT;
-    ts += s.afterUs ?? 1000;
-    engine.handleFrame(frameOf(1, ether(0x0800, ipv4({ src, dst, proto: 6, payload: t })), { tsUs: ts }));
-  }
-  engine.finish();
   const sni = obs.filter((o) => o.eventType === "tls_client_hello").map((o) => o.fields.sni);
   return { records, obs, sni, stats: engine.stats, flows: engine.table.flowsCreated };
 }

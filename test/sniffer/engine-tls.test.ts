@@ -15,6 +15,7 @@ import type { Observation } from "../../src/sniffer/observation.js";
 import { loadExpected } from "../conformance/corpus.js";
 import { ether, frameOf, ipv4, tcp } from "../decode/build.js";
 import { corpusDir, skipWithoutCorpus } from "../helpers/shared.js";
+import { runSegments, type Segment } from "../helpers/tcp-session.js";
 import {
   alpnExt,
   cat,
@@ -36,44 +37,12 @@ const SPORT = 443;
 const CISN = 1_000_000;
 const SISN = 4_000_000_000; // server sequence numbers wrap inside the session
 
-interface Seg {
-  fromClient: boolean;
-  flags: number;
-  seq: number;
-  ack?: number;
-  payload?: Buffer;
-  ttl?: number;
-}
+type Seg = Segment;
 
 function run(segs: Seg[]): { records: Ja4Record[]; obs: Observation[] } {
-  const records: Ja4Record[] = [];
-  const obs: Observation[] = [];
-  const engine = new SnifferEngine({
-    onObservation: (o) => obs.push(o),
-    onFlowRecord: (r) => records.push(structuredClone(r)),
+  return runSegments(segs, {
+    ends: { client: CLIENT, server: SERVER, clientPort: CPORT, serverPort: SPORT },
   });
-  let ts = 1_700_000_000_000_000;
-  for (const s of segs) {
-    const t = tcp({
-      sport: s.fromClient ? CPORT : SPORT,
-      dport: s.fromClient ? SPORT : CPORT,
-      seq: s.seq,
-      ack: s.ack ?? 0,
-      flags: s.flags,
-      payload: s.payload,
-    });
-    const ip = ipv4({
-      src: s.fromClient ? CLIENT : SERVER,
-      dst: s.fromClient ? SERVER : CLIENT,
-      proto: 6,
-      payload: t,
-      ttl: s.ttl ?? (s.fromClient ? 52 : 64),
-    });
-    ts += 1000;
-    engine.handleFrame(frameOf(1, ether(0x0800, ip), { tsUs: ts }));
-  }
-  engine.finish();
-  return { records, obs };
 }
 
 const SYN = 0x02;

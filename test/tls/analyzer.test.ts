@@ -6,10 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { tlsStats } from "../../src/fingerprint/tls/stats.js";
-import { SnifferEngine } from "../../src/sniffer/engine.js";
 import type { Ja4Record } from "../../src/sniffer/ja4-record.js";
 import type { Observation } from "../../src/sniffer/observation.js";
-import { ether, frameOf, ipv4, tcp } from "../decode/build.js";
+import { runSegments, type Segment } from "../helpers/tcp-session.js";
 import {
   alpnExt,
   cat,
@@ -49,42 +48,22 @@ function run(
   clientPieces: Buffer[],
   serverPieces: Buffer[] = [],
 ): { records: Ja4Record[]; obs: Observation[] } {
-  const records: Ja4Record[] = [];
-  const obs: Observation[] = [];
-  const engine = new SnifferEngine({
-    onObservation: (o) => obs.push(o),
-    onFlowRecord: (r) => records.push(structuredClone(r)),
-  });
-  let ts = 1_700_000_000_000_000;
-  const send = (fromClient: boolean, flags: number, seq: number, ack: number, payload?: Buffer) => {
-    const t = tcp({
-      sport: fromClient ? 40001 : 443,
-      dport: fromClient ? 443 : 40001,
-      seq,
-      ack,
-      flags,
-      payload,
-    });
-    const src = fromClient ? CLIENT : SERVER;
-    const dst = fromClient ? SERVER : CLIENT;
-    ts += 1000;
-    engine.handleFrame(frameOf(1, ether(0x0800, ipv4({ src, dst, proto: 6, payload: t })), { tsUs: ts }));
-  };
-  send(true, SYN, CISN, 0);
-  send(false, SYN | ACK, SISN, CISN + 1);
-  send(true, ACK, CISN + 1, SISN + 1);
+  const segs: Segment[] = [
+    { fromClient: true, flags: SYN, seq: CISN },
+    { fromClient: false, flags: SYN | ACK, seq: SISN, ack: CISN + 1 },
+    { fromClient: true, flags: ACK, seq: CISN + 1, ack: SISN + 1 },
+  ];
   let c = CISN + 1;
   for (const p of clientPieces) {
-    send(true, PSH_ACK, c, SISN + 1, p);
+    segs.push({ fromClient: true, flags: PSH_ACK, seq: c, ack: SISN + 1, payload: p });
     c += p.length;
   }
   let s = SISN + 1;
   for (const p of serverPieces) {
-    send(false, PSH_ACK, s, c, p);
+    segs.push({ fromClient: false, flags: PSH_ACK, seq: s, ack: c, payload: p });
     s += p.length;
   }
-  engine.finish();
-  return { records, obs };
+  return runSegments(segs, { ends: { client: CLIENT, server: SERVER } });
 }
 
 /** `stream` cut at the given offsets. */
