@@ -21,7 +21,7 @@ import { countRetransmit, emitFlowTiming } from "./analyzers/flow-timing.js";
 import { HttpAnalyzer, mayStartHttp } from "./analyzers/http.js";
 import { checkLinkLocal } from "./analyzers/ipv6-leak.js";
 import { QuicAnalyzer } from "./analyzers/quic.js";
-import { SshAnalyzer, startsSsh } from "./analyzers/ssh.js";
+import { SshAnalyzer } from "./analyzers/ssh.js";
 import { SynAnalyzer } from "./analyzers/tcp-syn.js";
 import { CertificateCache, TlsAnalyzer } from "./analyzers/tls.js";
 import type { DeckyMap } from "./decky-map.js";
@@ -262,7 +262,18 @@ export class SnifferEngine implements AnalyzerContext {
     }
 
     const sst = flow.state as FlowState | null;
-    if (sst?.ssh != null && !flow.finalized) sst.ssh.onPacket(fromClient, p);
+    if (sst !== null && sst.ssh !== null && !flow.finalized) {
+      const ssh = sst.ssh;
+      ssh.onPacket(fromClient, p);
+      // Decided by this packet or by the stream bytes delivered above: an SSH flow takes the
+      // long idle class (an idle shell must not split JA4SSH); another stops being watched.
+      if (ssh.isSsh) {
+        if (!flow.longLived) {
+          flow.longLived = true;
+          if (!flow.closed) this.table.setClass(flow, LRU_LONG);
+        }
+      } else if (ssh.notSsh) sst.ssh = null;
+    }
 
     if (f & TCP_RST) {
       // A reset is taken only at exactly the sequence number its sender was at (RFC 5961
@@ -337,7 +348,8 @@ export class SnifferEngine implements AnalyzerContext {
   /**
    * On each direction's first payload: which protocols may this be? TLS is watched from
    * the first byte either way (it may also start later, after CONNECT or SOCKS); HTTP by
-   * the client's first bytes, even when the server spoke first; SSH by either side's.
+   * the client's first bytes, even when the server spoke first; SSH from the first payload
+   * of either side on, until either stream shows an identification line or cannot.
    */
   private attachAnalyzers(st: FlowState, fromClient: boolean): void {
     const first = !st.attachedClient && !st.attachedServer;
@@ -350,10 +362,13 @@ export class SnifferEngine implements AnalyzerContext {
     if (fromClient && this.analyzers.has("http") && mayStartHttp(p.buf, p.payloadOff, p.payloadLen)) {
       st.analyzers.push(new HttpAnalyzer(st, this, this.stats));
     }
-    if (st.ssh === null && this.analyzers.has("ssh") && startsSsh(p.buf, p.payloadOff, p.payloadLen)) {
+    if (first && st.ssh === null && this.analyzers.has("ssh")) {
+      // Decided on the reassembled streams (a server may send other lines before its
+      // "SSH-" line, RFC 4253 §4.2); the flow is made long-lived then (see handleTcp).
       const f = st.flow;
-      st.ssh = new SshAnalyzer(st, this, this.stats, f.acksToServer, f.acksToClient);
-      f.longLived = true;
+      const ssh = new SshAnalyzer(st, this, this.stats, f.acksToServer, f.acksToClient);
+      st.ssh = ssh;
+      st.analyzers.push(ssh);
     }
   }
 
@@ -365,7 +380,7 @@ export class SnifferEngine implements AnalyzerContext {
     // JA4SSH still counts the last ACKs after FIN: an SSH flow is finalized when it
     // leaves the table (after the short linger); everything else right away.
     const st = flow.state as FlowState | null;
-    if (st?.ssh == null) this.finalize(flow);
+    if (st === null || st.ssh === null || !st.ssh.isSsh) this.finalize(flow);
   }
 
   private onFlowEnd(flow: Flow, _reason: FlowEndReason): void {

@@ -46,7 +46,10 @@ export class FlowState implements StreamSink {
   attachedServer = false;
   /** UDP: the QUIC analyzer (a flow has analysis state only when it is QUIC); null once finalized. */
   quic: QuicAnalyzer | null = null;
-  /** TCP: the SSH analyzer (fed every packet), once the flow was seen to speak SSH. */
+  /**
+   * TCP: the SSH analyzer (fed every packet, and in `analyzers` for the stream bytes) from
+   * the first payload on; null again once the flow was seen not to speak SSH.
+   */
   ssh: SshAnalyzer | null = null;
   /** Which direction the reassembler is delivering to (set before each add). */
   deliveringFromClient = true;

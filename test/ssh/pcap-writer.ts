@@ -22,6 +22,9 @@ export const FIN_ACK = 0x11;
 /** One TCP connection between 10.0.0.1:clientPort (client) and 10.0.0.2:serverPort. */
 export class ScriptedConnection {
   private readonly frames: Buffer[] = [];
+  /** Packet time of each frame: one second apart, plus any pause(). */
+  private readonly times: number[] = [];
+  private clockUs = 1_700_000_000 * 1e6;
   private readonly nextSeq = { client: 1000, server: 5000 };
 
   constructor(
@@ -66,6 +69,8 @@ export class ScriptedConnection {
     ip.writeUInt16BE(checksum(ip), 10);
     const eth = Buffer.from([2, 2, 2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 8, 0]);
     this.frames.push(Buffer.concat([eth, ip, tcp]));
+    this.times.push(this.clockUs);
+    this.clockUs += 1e6;
     if (seq === undefined) this.nextSeq[me] += payload.length + (flags & (SYN | 0x01) ? 1 : 0);
     return this;
   }
@@ -79,13 +84,25 @@ export class ScriptedConnection {
     );
   }
 
+  /** Lets `seconds` of packet time pass before the next packet. */
+  pause(seconds: number): this {
+    this.clockUs += seconds * 1e6;
+    return this;
+  }
+
+  /** Moves a side's next sequence number on, past segments sent with an explicit `seq`. */
+  advance(fromClient: boolean, bytes: number): this {
+    this.nextSeq[fromClient ? "client" : "server"] += bytes;
+    return this;
+  }
+
   /** Current next sequence number of a side (to script a retransmission). */
   seqOf(fromClient: boolean): number {
     return this.nextSeq[fromClient ? "client" : "server"];
   }
 
   write(file: string): void {
-    const frames = this.frames.map((data, i) => ({ tsUs: (1_700_000_000 + i) * 1e6, data }));
+    const frames = this.frames.map((data, i) => ({ tsUs: this.times[i], data }));
     writeFileSync(file, pcapFile(frames, 1, 65535));
   }
 }

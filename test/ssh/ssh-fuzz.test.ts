@@ -76,10 +76,18 @@ describe("SSH parsers under random and mutated input", () => {
         const r = new SshStreamReader(counters);
         feed(data, sizes, (b, off, len) => r.push(b, off, len));
         assert.ok(["banner", "packets", "done", "error", "limit"].includes(r.state));
-        if (r.banner !== undefined) assert.ok(!/[\x00-\x1f\x7f]/.test(r.banner));
+        // tshark's rendering (identText): no NUL, no LF, one character per byte below 0x80 or U+FFFD.
+        if (r.banner !== undefined) assert.ok(/^[\x01-\x09\x0b-\x7f\ufffd]*$/.test(r.banner));
         // Bounded: whatever it holds is at most one packet.
         const held = (r as unknown as { acc?: Buffer }).acc;
         assert.ok(held === undefined || held.length <= MAX_PACKET);
+        // However the stream is cut, the reader ends the same as with one push.
+        const whole = new SshStreamReader(counters);
+        whole.push(data, 0, data.length);
+        for (const k of ["state", "error", "banner", "preBannerLines", "packets"] as const) {
+          assert.equal(r[k], whole[k], k);
+        }
+        assert.deepEqual(r.kexinit, whole.kexinit);
       }),
       { seed: 0x55a1, numRuns: 100_000 },
     );

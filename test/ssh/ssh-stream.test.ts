@@ -7,6 +7,9 @@ import { MAX_PRE_LINES, SshStreamReader } from "../../src/fingerprint/ssh/ssh-st
 import { Counters } from "../../src/util/counters.js";
 import { kexinitPacket, sshPacket, sshString } from "./pcap-writer.js";
 
+/** OpenSSH's SSH_MAX_BANNER_LEN (ssh.h): the longest identification line it reads. */
+const MAX_LINE = 8192;
+
 // salesforce/hassh README, "Example 1": the Cyberduck 6.7.1 client and its published hassh.
 const CYBERDUCK = {
   kex: "curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256,ecdh-sha2-nistp521,ecdh-sha2-nistp384,ecdh-sha2-nistp256,diffie-hellman-group-exchange-sha1,diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,diffie-hellman-group14-sha256,diffie-hellman-group15-sha512,diffie-hellman-group16-sha512,diffie-hellman-group17-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256@ssh.com,diffie-hellman-group15-sha256,diffie-hellman-group15-sha256@ssh.com,diffie-hellman-group15-sha384@ssh.com,diffie-hellman-group16-sha256,diffie-hellman-group16-sha384@ssh.com,diffie-hellman-group16-sha512@ssh.com,diffie-hellman-group18-sha512@ssh.com",
@@ -120,26 +123,107 @@ describe("SshStreamReader", () => {
     assert.equal(hassh(r.kexinit!).hassh, CYBERDUCK.hassh);
   });
 
-  test("control characters and non-ASCII bytes in the banner are escaped", () => {
+  test("the banner as tshark shows ssh.protocol: controls kept, bytes >= 0x80 as U+FFFD, cut at NUL", () => {
+    // tshark 4.0.17 over these lines (ssh.protocol, -T json): "SSH-2.0-X\tY",
+    // "SSH-2.0-X\r" (CR CR LF), "SSH-2.0-Caf\ufffd\ufffd comment" (UTF-8 é), and
+    // "SSH-2.0-ab\u0002cd\u0001\x7f\ufffd x"; "SSH-2.0-ab\0cd..." shows as "SSH-2.0-ab".
+    // (The log writers escape control characters; kexinit.ts renders name-lists alike.)
+    const cases: [string, string][] = [
+      ["SSH-2.0-X\tY\r\n", "SSH-2.0-X\tY"],
+      ["SSH-2.0-X\r\r\n", "SSH-2.0-X\r"],
+      ["SSH-2.0-Caf\xc3\xa9 comment\r\n", "SSH-2.0-Caf\ufffd\ufffd comment"],
+      ["SSH-2.0-ab\x02cd\x01\x7f\x80 x\r\n", "SSH-2.0-ab\x02cd\x01\x7f\ufffd x"],
+      ["SSH-2.0-ab\x00cd\x01\x7f\x80 x\r\n", "SSH-2.0-ab"],
+    ];
+    for (const [wire, shown] of cases) {
+      const r = new SshStreamReader(new Counters());
+      const line = Buffer.from(wire, "latin1");
+      r.push(line, 0, line.length);
+      assert.equal(r.banner, shown);
+    }
     const r = new SshStreamReader(new Counters());
-    const line = Buffer.from("SSH-2.0-evil\x1b[31m\x00\xff tail\r\n", "latin1");
+    const line = Buffer.from("SSH-2.0-evil\x1b[31m\xff tail\r\n", "latin1");
     r.push(line, 0, line.length);
-    assert.equal(r.banner, "SSH-2.0-evil\\x1b[31m\\x00\\xff tail");
-    assert.equal(r.softwareVersion, "evil\\x1b[31m\\x00\\xff");
+    assert.equal(r.softwareVersion, "evil\x1b[31m\ufffd");
     assert.equal(r.comments, "tail");
   });
 
-  test("bounds: identification over 255 bytes, long and many pre-lines, huge packet", () => {
+  test("a lowercase ssh- identification is taken, as tshark does (tvb_strncaseeql)", () => {
+    const r = new SshStreamReader(new Counters());
+    pushInPieces(r, Buffer.concat([Buffer.from("Hello\r\nssh-2.0-lower\r\n"), cyberduckKexinit()]), 3);
+    assert.equal(r.preBannerLines, 1);
+    assert.equal(r.banner, "ssh-2.0-lower");
+    assert.equal(r.protoVersion, "2.0");
+    assert.equal(hassh(r.kexinit!).hassh, CYBERDUCK.hassh);
+  });
+
+  test("identification lines up to 8192 bytes (OpenSSH's SSH_MAX_BANNER_LEN), in any pieces", () => {
+    // RFC 4253 §4.2 says 255 with CR LF; tshark, the FoxIO tool and OpenSSH read longer
+    // ones (tshark 4.0.17 gives the client's hassh after a 300-byte identification).
+    for (const n of [254, 300, MAX_LINE]) {
+      const banner = `SSH-2.0-${"A".repeat(n - 8)}`;
+      for (const size of [1, 97, 5000, 100_000]) {
+        const r = new SshStreamReader(new Counters());
+        pushInPieces(r, Buffer.concat([Buffer.from(`${banner}\r\n`), cyberduckKexinit()]), size);
+        assert.equal(r.banner, banner, `${n} bytes in pieces of ${size}`);
+        assert.equal(hassh(r.kexinit!).hassh, CYBERDUCK.hassh);
+      }
+    }
+  });
+
+  test("any number of IGNORE packets, and big ones, before the KEXINIT (RFC 4253 §6.1, §11.2)", () => {
+    // 35000 bytes is the least an implementation must accept, not a maximum; IGNORE may
+    // come at any time. tshark 4.0.17 gives the hassh after 16 IGNOREs and after one of 40000 bytes.
+    const ignore = sshPacket(2, sshString("padding"));
+    const big = sshPacket(2, sshString(Buffer.alloc(200_000, 0x55)));
+    for (const pre of [Buffer.concat(Array.from({ length: 500 }, () => ignore)), big]) {
+      const data = Buffer.concat([Buffer.from("SSH-2.0-x\r\n"), pre, cyberduckKexinit()]);
+      for (const size of [1, 1400, data.length]) {
+        const r = new SshStreamReader(new Counters());
+        pushInPieces(r, data, size);
+        assert.equal(r.state, "done", `pieces of ${size}`);
+        assert.equal(hassh(r.kexinit!).hassh, CYBERDUCK.hassh);
+        // Skipped packets are not copied: what the reader holds stays small.
+        const held = (r as unknown as { acc?: Buffer }).acc;
+        assert.equal(held, undefined);
+      }
+    }
+  });
+
+  test("a gap before the identification resumes at a line start; after it, the reader stops", () => {
+    const counters = new Counters();
+    const r = new SshStreamReader(counters);
+    const a = Buffer.from("Welcome to");
+    r.push(a, 0, a.length);
+    r.gap();
+    const b = Buffer.concat([Buffer.from("SSH-2.0-x\r\n"), sshPacket(2, sshString("ab"))]);
+    r.push(b, 0, b.length - 3);
+    assert.equal(r.banner, "SSH-2.0-x");
+    r.gap();
+    assert.equal(r.state, "error");
+    assert.equal(counters.get("ssh.stream_gap"), 1);
+  });
+
+  test("skipPartialLine: the bytes up to the next LF are a line before the identification", () => {
+    const r = new SshStreamReader(new Counters());
+    r.skipPartialLine();
+    const d = Buffer.from("SSH-2.0-not-a-line-start\r\nSSH-2.0-real\r\n");
+    r.push(d, 0, d.length);
+    assert.equal(r.preBannerLines, 1);
+    assert.equal(r.banner, "SSH-2.0-real");
+  });
+
+  test("bounds: identification over 8192 bytes, long and many pre-lines, huge packet", () => {
     const counters = new Counters();
     const long = new SshStreamReader(counters);
-    const ident = Buffer.from(`SSH-2.0-${"A".repeat(250)}\r\n`);
-    long.push(ident, 0, ident.length);
+    const ident = Buffer.from(`SSH-2.0-${"A".repeat(MAX_LINE)}\r\n`);
+    pushInPieces(long, ident, 1000);
     assert.equal(long.state, "error");
     assert.equal(counters.get("ssh.banner_too_long"), 1);
 
     const pre = new SshStreamReader(counters);
-    const junk = Buffer.alloc(5000, 0x41);
-    pre.push(junk, 0, junk.length);
+    const junk = Buffer.alloc(MAX_LINE + 100, 0x41);
+    pushInPieces(pre, junk, 3000);
     assert.equal(pre.state, "error");
     assert.equal(counters.get("ssh.preline_too_long"), 1);
 

@@ -19,9 +19,10 @@ export interface HasshServer {
 
 /**
  * tshark joins the lists with printf("%s"), so a NUL inside a list ends it there; doing
- * the same keeps hostile KEXINITs hashing like the reference.
+ * the same keeps hostile KEXINITs hashing like the reference (and its strings, which
+ * the reference JA4+ tool reads, end there too).
  */
-function cString(s: string): string {
+export function cString(s: string): string {
   const nul = s.indexOf("\0");
   return nul < 0 ? s : s.slice(0, nul);
 }

@@ -59,6 +59,12 @@ export class Ja4SshWindow {
     return undefined;
   }
 
+  /** `n` bare ACKs from one side (as `n` calls of addPacket with isBareAck and no SSH packet). */
+  addAcks(fromClient: boolean, n: number): void {
+    if (fromClient) this.clientAcks += n;
+    else this.serverAcks += n;
+  }
+
   /** The partial window at the end of the connection, if it holds an SSH packet. */
   flush(): string | undefined {
     if (this.clientPackets + this.serverPackets === 0) return undefined;

@@ -1,4 +1,4 @@
-import { hassh, hasshServer } from "./hassh.js";
+import { cString, hassh, hasshServer } from "./hassh.js";
 import type { Kexinit } from "./kexinit.js";
 
 /**
@@ -32,12 +32,13 @@ export interface SshExtrasInput {
 /**
  * The reference's cipher choice: the first name of the SERVER's
  * encryption_algorithms_server_to_client list that appears in the CLIENT's
- * encryption_algorithms_client_to_server list. (RFC 4253 §7.1 negotiates each direction
- * from the client's list instead; the reference's pairing is kept for compatibility.)
+ * encryption_algorithms_client_to_server list, each cut at a NUL as tshark shows them.
+ * (RFC 4253 §7.1 negotiates each direction from the client's list instead; the
+ * reference's pairing is kept for compatibility.)
  */
 export function selectEncryptionAlgorithm(client: Kexinit, server: Kexinit): string | undefined {
-  const clientAlgs = new Set(client.encryptionC2S.split(","));
-  for (const name of server.encryptionS2C.split(",")) if (clientAlgs.has(name)) return name;
+  const clientAlgs = new Set(cString(client.encryptionC2S).split(","));
+  for (const name of cString(server.encryptionS2C).split(",")) if (clientAlgs.has(name)) return name;
   return undefined;
 }
 
