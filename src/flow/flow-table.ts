@@ -217,9 +217,16 @@ export class FlowTable {
     for (let c = 0; c < CLASSES; c++) {
       const cut = nowUs - this.idleUs[c];
       let f = this.heads[c];
-      while (f !== null && f.lastTsUs < cut) {
+      while (f !== null) {
         const nxt = f.next;
-        this.end(f, "idle");
+        if (f.lastTsUs < cut) this.end(f, "idle");
+        else if (f.lastTsUs > nowUs && nxt !== null) {
+          // Active "in the future" (a packet with a bad timestamp): it would hold up every
+          // flow behind it until then. Its time becomes now and it goes to the tail, once.
+          f.lastTsUs = nowUs;
+          this.unlink(f);
+          this.append(f);
+        } else break;
         f = nxt;
       }
     }

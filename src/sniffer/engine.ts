@@ -50,6 +50,8 @@ export interface EngineOptions {
 
 /** Idle sweep cadence on packet time. */
 const SWEEP_EVERY_US = 1_000_000;
+/** A packet this far (µs) ahead of the one before it defers the idle sweep by one packet. */
+const TIME_JUMP_US = 60_000_000;
 /** Client datagrams of a UDP flow looked at for a QUIC Initial before it is taken for not QUIC. */
 const QUIC_LOOKS = 4;
 
@@ -64,6 +66,8 @@ export class SnifferEngine implements AnalyzerContext {
   readonly stats = new Counters();
   /** RSTs not at their sender's sequence number (ignored); into `stats` at finish. */
   private rstOffSequence = 0;
+  /** Idle sweeps deferred by a jump in packet time; into `stats` at finish. */
+  private timeJumps = 0;
   tsUs = 0;
   packets = 0;
   bytes = 0;
@@ -98,14 +102,22 @@ export class SnifferEngine implements AnalyzerContext {
     this.bytes += frame.length;
     const p = this.pkt;
     if (!this.decoder.decode(frame, p)) return;
+    const prevUs = this.tsUs;
     this.tsUs = p.tsUs;
     if (p.tsUs - this.lastSweepUs >= SWEEP_EVERY_US) {
-      // The first packets all sweep (an almost empty table: cheap), so that this branch has
-      // run with type feedback before V8 optimises this function; otherwise its first run
-      // a second of packet time later throws the optimised code away (V8 allocates feedback
-      // only after a function's first calls).
-      this.lastSweepUs = this.warmSweeps-- > 0 ? p.tsUs - SWEEP_EVERY_US : p.tsUs;
-      this.table.sweepIdle(p.tsUs);
+      // A packet far ahead of the one before it may carry a lone bad timestamp (a crafted
+      // file, a clock step): sweeping at its time would end every live flow. Its sweep waits
+      // for the next packet, which either confirms the new time or is back on the old one.
+      const jump = prevUs !== 0 && p.tsUs - prevUs > TIME_JUMP_US ? 1 : 0;
+      this.timeJumps += jump;
+      if (jump === 0) {
+        // The first packets all sweep (an almost empty table: cheap), so that this branch
+        // has run with type feedback before V8 optimises this function; otherwise its first
+        // run a second of packet time later throws the optimised code away (V8 allocates
+        // feedback only after a function's first calls).
+        this.lastSweepUs = this.warmSweeps-- > 0 ? p.tsUs - SWEEP_EVERY_US : p.tsUs;
+        this.table.sweepIdle(p.tsUs);
+      }
     }
 
     let decky: string | undefined;
@@ -172,6 +184,8 @@ export class SnifferEngine implements AnalyzerContext {
     this.table.endAll();
     // Counted as plain numbers on the packet path (see handleTcp); reported from here on.
     if (this.rstOffSequence > 0) this.stats.inc("tcp.rst_off_sequence", this.rstOffSequence);
+    if (this.timeJumps > 0) this.stats.inc("time.jump_sweep_deferred", this.timeJumps);
+    this.timeJumps = 0;
     if (this.table.resetTails > 0) this.stats.inc("tcp.after_reset", this.table.resetTails);
     this.rstOffSequence = 0;
     this.table.resetTails = 0;
@@ -228,7 +242,9 @@ export class SnifferEngine implements AnalyzerContext {
       flow.ackTsUs < 0 &&
       (f & (TCP_ACK | TCP_FIN | TCP_RST)) === TCP_ACK
     ) {
-      // JA4L's third step: the first pure (or data-carrying) ACK after the SYN-ACK.
+      // JA4L's third step: the first pure (or data-carrying) ACK after the SYN-ACK, from
+      // either side, as the corpus reference takes it (CVE-2018-6794.pcap: the server's
+      // PSH-ACK 1 µs after its SYN-ACK gives ja4l_c 0_128).
       flow.ackTsUs = p.tsUs;
     }
     if (!flow.hasPayload && f === TCP_ACK && p.payloadLen === 0) {
@@ -432,7 +448,9 @@ export class SnifferEngine implements AnalyzerContext {
     if (flow.osGuess !== undefined) r.os_guess = flow.osGuess;
     if (flow.p0fLabel !== undefined) r.p0f_label = flow.p0fLabel;
     if (flow.linkLocalLeak !== undefined) r.ipv6_link_local_leak = flow.linkLocalLeak;
-    if (flow.synTsUs >= 0 && flow.synAckTsUs >= 0 && flow.ackTsUs >= 0) {
+    // JA4L's steps in their order only (a SYN-ACK captured before its SYN gives none, as
+    // in the FoxIO tool, rather than a negative latency).
+    if (flow.synTsUs >= 0 && flow.synAckTsUs >= flow.synTsUs && flow.ackTsUs >= flow.synAckTsUs) {
       r.ja4l_c = ja4lClient(flow.synAckTsUs, flow.ackTsUs, flow.synTtl);
       r.ja4l_s = ja4lServer(flow.synTsUs, flow.synAckTsUs, flow.synAckTtl);
     }

@@ -245,3 +245,84 @@ describe("engine: the same inner tuple in two tunnels", () => {
     assert.equal(records.length, 2);
   });
 });
+
+describe("engine: a packet with a bad timestamp", () => {
+  test("one frame a year ahead does not end the connections in progress", () => {
+    const h = hello("split.example");
+    const obs: Observation[] = [];
+    const engine = new SnifferEngine({ onObservation: (o) => obs.push(o) });
+    const t0 = 1_700_000_000_000_000;
+    const seg = (fromClient: boolean, flags: number, seq: number, tsUs: number, payload?: Buffer) =>
+      engine.handleFrame(
+        frameOf(
+          1,
+          ether(
+            0x0800,
+            ipv4({
+              src: fromClient ? CLIENT : SERVER,
+              dst: fromClient ? SERVER : CLIENT,
+              proto: 6,
+              payload: tcp({
+                sport: fromClient ? CPORT : SPORT,
+                dport: fromClient ? SPORT : CPORT,
+                seq,
+                flags,
+                payload,
+              }),
+            }),
+          ),
+          { tsUs },
+        ),
+      );
+    seg(true, SYN, 1000, t0);
+    seg(false, SYN | ACK, 5000, t0 + 1000);
+    seg(true, PSH_ACK, 1001, t0 + 2000, h.subarray(0, 30));
+    // Other hosts, one frame stamped a year later.
+    engine.handleFrame(
+      frameOf(
+        1,
+        ether(
+          0x0800,
+          ipv4({ src: "192.0.2.1", dst: "192.0.2.2", proto: 17, payload: udp(5000, 6000, Buffer.from("x")) }),
+        ),
+        {
+          tsUs: t0 + 365 * 86_400_000_000,
+        },
+      ),
+    );
+    seg(true, PSH_ACK, 1031, t0 + 3000, h.subarray(30));
+    engine.finish();
+    assert.deepEqual(
+      obs.filter((o) => o.eventType === "tls_client_hello").map((o) => o.fields.sni),
+      ["split.example"],
+    );
+    assert.equal(engine.stats.get("time.jump_sweep_deferred"), 1);
+  });
+
+  test("a flow active 'in the future' does not hold up the idle timeout of the flows behind it", () => {
+    const table = new FlowTable({}, () => {});
+    const pkt = (src: number, tsUs: number) => {
+      const p = newDecodedPacket();
+      p.buf = Buffer.alloc(32);
+      p.buf.writeUInt32BE(src, 0);
+      p.buf.writeUInt32BE(0x0a0d000a, 16);
+      p.ipVersion = 4;
+      p.srcOff = 0;
+      p.dstOff = 16;
+      p.protocol = 6;
+      p.srcPort = 40000;
+      p.dstPort = 443;
+      p.tcpFlags = 0x10;
+      p.tsUs = tsUs;
+      return p;
+    };
+    const t0 = 1_700_000_000_000_000;
+    table.lookup(pkt(0xc6336401, t0 + 365 * 86_400_000_000)); // the bad one, at the head
+    table.lookup(pkt(0xc6336402, t0));
+    assert.equal(table.size, 2);
+    table.sweepIdle(t0 + 16_000_000); // past the 15 s timeout of flows without payload
+    assert.equal(table.size, 1); // the second flow ended; the first now counts from here
+    table.sweepIdle(t0 + 32_000_000);
+    assert.equal(table.size, 0);
+  });
+});

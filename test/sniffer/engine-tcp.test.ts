@@ -207,4 +207,19 @@ describe("engine TCP analyzers", () => {
     const again = [...base, v4(s(2.2), false, 0x12, 900, undefined, undefined, 64, 29200)];
     assert.equal(run(again, ["tcp"]).records[0].ja4ts, "29200__0_0_1");
   });
+
+  test("JA4L only in the handshake's order: a SYN-ACK captured before its SYN gives none, not a negative latency", () => {
+    const { records } = run(
+      [
+        v4(T0, false, 0x12, 900),
+        v4(T0 + 300, true, 0x02, 100),
+        v4(T0 + 1300, true, 0x10, 101),
+        v4(T0 + 2300, true, 0x18, 101, Buffer.from("x")),
+      ],
+      ["tcp"],
+    );
+    assert.equal(records.length, 1);
+    assert.equal(records[0].ja4l_c, undefined);
+    assert.equal(records[0].ja4l_s, undefined);
+  });
 });

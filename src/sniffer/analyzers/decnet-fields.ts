@@ -116,7 +116,7 @@ function isExactTie(x: number, n: number): boolean {
 
 /** DECNET's latency fields on TLS events: SYN → SYN-ACK in ms and the client's SYN TTL. */
 export function handshakeRttFields(fields: Record<string, string>, flow: Flow): void {
-  if (flow.synTsUs < 0 || flow.synAckTsUs < 0) return;
+  if (flow.synTsUs < 0 || flow.synAckTsUs < flow.synTsUs) return; // none, or out of order
   fields.ja4l_rtt_ms = pyRound((flow.synAckTsUs - flow.synTsUs) / 1000, 2);
   fields.ja4l_client_ttl = String(flow.synTtl);
 }
