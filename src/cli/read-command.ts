@@ -178,7 +178,7 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
   const progress = opts.progress;
   const tty = process.stderr.isTTY === true;
   const every = tty ? 1000 : 5000;
-  const result = await readCapture(file, (frame) => engine.handleFrame(frame), {
+  const result = await readCapture(file, (frame) => engine.handleFrameSafely(frame), {
     onSecrets: (type, data) => {
       if (type === SECRETS_TLS_KEY_LOG) keyLog.addText(data.toString("latin1"));
     },
@@ -218,6 +218,10 @@ async function runRead(file: string, opts: ReadOptions): Promise<number> {
     };
     process.stderr.write(`summary ${JSON.stringify(summary)}\n`);
   }
+  if (engine.firstFailure !== undefined)
+    process.stderr.write(
+      `decnet-sensor read: ${file}: ${engine.stats.get("engine.packet_exception")} packet(s) failed and were skipped (first: ${engine.firstFailure}); please report this\n`,
+    );
   if (result.error !== undefined) {
     process.stderr.write(`decnet-sensor read: ${file}: ${result.error}\n`);
     return 1;

@@ -97,6 +97,24 @@ export class SnifferEngine implements AnalyzerContext {
     this.timing = this.analyzers.has("timing");
   }
 
+  /**
+   * `handleFrame` for a capture that must go on whatever one packet does (DESIGN §2: a
+   * failure in one packet never stops capture). Parsers never throw past their API; this
+   * is the backstop should one still do: the packet is counted
+   * (`engine.packet_exception`) and the next one handled.
+   */
+  handleFrameSafely(frame: CapturedFrame): void {
+    try {
+      this.handleFrame(frame);
+    } catch (e) {
+      this.stats.inc("engine.packet_exception");
+      if (this.firstFailure === undefined) this.firstFailure = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** The message of the first exception `handleFrameSafely` caught, if any. */
+  firstFailure: string | undefined = undefined;
+
   handleFrame(frame: CapturedFrame): void {
     this.packets++;
     this.bytes += frame.length;

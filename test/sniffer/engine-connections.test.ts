@@ -326,3 +326,34 @@ describe("engine: a packet with a bad timestamp", () => {
     assert.equal(table.size, 0);
   });
 });
+
+describe("engine: one packet's failure", () => {
+  test("handleFrameSafely counts an exception and goes on with the next packet", () => {
+    const obs: Observation[] = [];
+    const engine = new SnifferEngine({ onObservation: (o) => obs.push(o), analyzers: ["tcp"] });
+    const syn = (sport: number) =>
+      frameOf(
+        1,
+        ether(
+          0x0800,
+          ipv4({ src: CLIENT, dst: SERVER, proto: 6, payload: tcp({ sport, dport: 22, flags: SYN }) }),
+        ),
+        { tsUs: 1_700_000_000_000_000 + sport },
+      );
+    // A decoder that fails once, standing in for a parser bug on a hostile packet.
+    const decode = engine.decoder.decode.bind(engine.decoder);
+    let calls = 0;
+    engine.decoder.decode = (f, out) => {
+      if (++calls === 2) throw new Error("boom");
+      return decode(f, out);
+    };
+    for (const port of [40001, 40002, 40003]) engine.handleFrameSafely(syn(port));
+    engine.finish();
+    assert.equal(engine.stats.get("engine.packet_exception"), 1);
+    assert.equal(engine.firstFailure, "boom");
+    assert.deepEqual(
+      obs.filter((o) => o.eventType === "tcp_syn_fingerprint").map((o) => o.fields.src_port),
+      ["40001", "40003"],
+    );
+  });
+});
