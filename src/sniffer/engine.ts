@@ -393,7 +393,13 @@ export class SnifferEngine implements AnalyzerContext {
     if (first && this.analyzers.has("tls")) {
       st.analyzers.push(new TlsAnalyzer(st, this, this.certCache, this.opts.keyLog));
     }
-    if (fromClient && this.analyzers.has("http") && mayStartHttp(p.buf, p.payloadOff, p.payloadLen)) {
+    // HTTP by the client's first bytes — of the stream: a first segment captured out of
+    // order says nothing, and the analyzer then decides on the reassembled start itself.
+    if (
+      fromClient &&
+      this.analyzers.has("http") &&
+      (mayStartHttp(p.buf, p.payloadOff, p.payloadLen) || !startsClientStream(st.flow, p.tcpSeq, p.tcpFlags))
+    ) {
       st.analyzers.push(new HttpAnalyzer(st, this, this.stats));
     }
     if (first && st.ssh === null && this.analyzers.has("ssh")) {
@@ -508,4 +514,10 @@ function ja4tsWithRetransmits(flow: Flow, base: string): string {
   const times = again === null ? [flow.synAckTsUs] : [flow.synAckTsUs, ...again];
   const e = ja4tsRetransmitSuffix(times, flow.synAckRstUs >= 0 ? flow.synAckRstUs : undefined);
   return e === "" ? base : `${base}_${e}`;
+}
+
+/** Whether a client segment's data is the first of the client's stream (just past its SYN). */
+function startsClientStream(flow: Flow, seq: number, flags: number): boolean {
+  if (flow.clientIsn < 0) return true; // picked up mid-stream: the stream starts here
+  return (seq + (flags & TCP_SYN ? 1 : 0)) >>> 0 === (flow.clientIsn + 1) >>> 0;
 }

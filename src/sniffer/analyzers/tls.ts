@@ -24,8 +24,12 @@ import { clientHelloPrints, serverHelloPrints } from "./hello-prints.js";
 /** ClientHello / ServerHello messages reported per flow (a HelloRetryRequest makes two of each). */
 const MAX_HELLOS = 4;
 
-/** A later segment may start TLS (after HTTP CONNECT or a SOCKS exchange): look this many times. */
-const MAX_TLS_SEEKS = 16;
+/**
+ * TLS may start later in a direction's stream (after HTTP CONNECT, a SOCKS exchange or a
+ * STARTTLS): chunks are looked at until this many bytes of that direction were not TLS.
+ * Bytes, not chunks: a preamble cut into many small segments must not hide what follows.
+ */
+const MAX_TLS_SEEK_BYTES = 16 * 1024;
 
 /**
  * Bytes `startsTls` needs to decide. A record may be split anywhere (RFC 5246 §6.2.1), so
@@ -86,16 +90,23 @@ export function tlsCannotFollow(fromClient: boolean, buf: Buffer, off: number, l
 export class TlsAnalyzer implements StreamAnalyzer {
   private client: TlsHandshakeReader | null = null;
   private server: TlsHandshakeReader | null = null;
-  private seeks = 0;
+  /** Bytes per direction that did not start TLS (see MAX_TLS_SEEK_BYTES). */
+  private seekBytesClient = 0;
+  private seekBytesServer = 0;
+  /** A first chunk showed TLS cannot follow on this connection (`tlsCannotFollow`). */
+  private noTls = false;
   /** Each direction's first chunk was looked at (for `tlsCannotFollow`). */
   private sawClient = false;
   private sawServer = false;
   /**
-   * A direction's chunk too short for `startsTls` (fewer than TLS_HEAD bytes, a copy), judged
-   * together with the bytes that follow it. Cleared on a gap.
+   * A direction's bytes too few for `startsTls` (fewer than TLS_HEAD, a copy), judged
+   * together with the bytes that follow them; `heldStarts…` has bit i set where a chunk
+   * began at held byte i (TLS may start at any chunk boundary). Cleared on a gap.
    */
   private heldClient: Buffer | undefined;
   private heldServer: Buffer | undefined;
+  private heldStartsClient = 0;
+  private heldStartsServer = 0;
   /** The connection record was filled from a ClientHello (the first one). */
   private recorded = false;
   private chFields: Record<string, string> | undefined;
@@ -117,62 +128,96 @@ export class TlsAnalyzer implements StreamAnalyzer {
   ) {}
 
   get finished(): boolean {
-    if (this.seeks >= MAX_TLS_SEEKS && this.client === null && this.server === null) return true;
-    // Both directions past their handshake (encrypted, or given up): nothing left to read.
-    const c = this.client;
-    const sv = this.server;
-    return (
-      c !== null && sv !== null && !c.active && c.state !== "not_tls" && !sv.active && sv.state !== "not_tls"
-    );
+    // Each direction past its handshake (encrypted), or without TLS and no longer looked at.
+    return this.directionDone(true) && this.directionDone(false);
+  }
+
+  private directionDone(fromClient: boolean): boolean {
+    const r = fromClient ? this.client : this.server;
+    if (r !== null && r.state !== "not_tls") return !r.active;
+    return this.gaveUp(fromClient);
+  }
+
+  private gaveUp(fromClient: boolean): boolean {
+    return this.noTls || (fromClient ? this.seekBytesClient : this.seekBytesServer) >= MAX_TLS_SEEK_BYTES;
   }
 
   onData(fromClient: boolean, buf: Buffer, off: number, len: number): void {
-    let r = fromClient ? this.client : this.server;
-    if (r === null || r.state === "not_tls") {
-      if (this.seeks >= MAX_TLS_SEEKS) return;
-      const held = fromClient ? this.heldClient : this.heldServer;
-      if (held !== undefined) {
-        if (fromClient) this.heldClient = undefined;
-        else this.heldServer = undefined;
-        // Judge the held bytes with what follows them, exactly as if both had come in one
-        // chunk. Only the prefix any judgement reads is copied (tlsCannotFollow reads the most).
-        const head = Buffer.concat([held, buf.subarray(off, off + Math.min(len, REQUEST_LINE_MAX))]);
-        const v = this.judge(fromClient, head, 0, head.length);
-        if (v === "held") return;
-        if (v === "tls") {
-          r = this.openReader(fromClient);
-          this.feed(fromClient, r, held, 0, held.length);
-          this.feed(fromClient, r, buf, off, len);
-          return;
-        }
-        // Not TLS: the held bytes were a chunk of their own; this one is judged alone, as
-        // any later chunk is (TLS may start at a chunk boundary, after CONNECT or SOCKS).
-        if (this.seeks >= MAX_TLS_SEEKS) return;
-      }
-      if (this.judge(fromClient, buf, off, len) !== "tls") return;
-      r = this.openReader(fromClient);
+    const r = fromClient ? this.client : this.server;
+    if (r !== null && r.state !== "not_tls") {
+      this.feed(fromClient, r, buf, off, len);
+      return;
     }
-    this.feed(fromClient, r, buf, off, len);
+    if (this.gaveUp(fromClient)) return;
+    const held = fromClient ? this.heldClient : this.heldServer;
+    if (held === undefined) {
+      this.seek(fromClient, buf, off, len);
+      return;
+    }
+    const starts = fromClient ? this.heldStartsClient : this.heldStartsServer;
+    if (fromClient) this.heldClient = undefined;
+    else this.heldServer = undefined;
+    // Judge the held bytes with what follows them, at each place a chunk began, exactly as
+    // if they had come in one chunk. Only the prefix any judgement reads is copied
+    // (tlsCannotFollow reads the most).
+    const head = Buffer.concat([held, buf.subarray(off, off + Math.min(len, REQUEST_LINE_MAX))]);
+    for (let at = 0; at < held.length; at++) {
+      if ((starts & (1 << at)) === 0) continue;
+      const v = this.judge(fromClient, head, at, head.length - at, held.length - at);
+      if (v === "held") {
+        // Still too few bytes from here: hold them, this chunk's start marked too.
+        this.hold(fromClient, head, at, head.length - at, (starts >> at) | (1 << (held.length - at)));
+        return;
+      }
+      if (v === "tls") {
+        const reader = this.openReader(fromClient);
+        this.feed(fromClient, reader, held, at, held.length - at);
+        this.feed(fromClient, reader, buf, off, len);
+        return;
+      }
+      if (this.gaveUp(fromClient)) return;
+    }
+    this.seek(fromClient, buf, off, len);
+  }
+
+  /** A chunk beginning where no held bytes precede it: TLS from here, or not, or too short. */
+  private seek(fromClient: boolean, buf: Buffer, off: number, len: number): void {
+    const v = this.judge(fromClient, buf, off, len, len);
+    if (v === "held") this.hold(fromClient, buf, off, len, 1);
+    else if (v === "tls") this.feed(fromClient, this.openReader(fromClient), buf, off, len);
+  }
+
+  private hold(fromClient: boolean, buf: Buffer, off: number, len: number, starts: number): void {
+    const copy = Buffer.from(buf.subarray(off, off + len));
+    if (fromClient) {
+      this.heldClient = copy;
+      this.heldStartsClient = starts;
+    } else {
+      this.heldServer = copy;
+      this.heldStartsServer = starts;
+    }
   }
 
   /**
-   * Whether a direction's chunk starts TLS. A chunk too short to tell is held (copied; fewer
-   * than TLS_HEAD bytes) and judged with the next one; a chunk that does not start TLS
-   * counts as one seek.
+   * Whether the bytes at `buf[off, off + len)` start TLS ("held": too few to tell). Bytes
+   * that do not are counted against the direction's budget (`counted` of them: the chunk
+   * they stand for).
    */
-  private judge(fromClient: boolean, buf: Buffer, off: number, len: number): "tls" | "not_tls" | "held" {
-    if (len < TLS_HEAD) {
-      const copy = Buffer.from(buf.subarray(off, off + len));
-      if (fromClient) this.heldClient = copy;
-      else this.heldServer = copy;
-      return "held";
-    }
+  private judge(
+    fromClient: boolean,
+    buf: Buffer,
+    off: number,
+    len: number,
+    counted: number,
+  ): "tls" | "not_tls" | "held" {
+    if (len < TLS_HEAD) return "held";
     const first = fromClient ? !this.sawClient : !this.sawServer;
     if (fromClient) this.sawClient = true;
     else this.sawServer = true;
     if (startsTls(buf, off, len)) return "tls";
-    this.seeks++;
-    if (first && tlsCannotFollow(fromClient, buf, off, len)) this.seeks = MAX_TLS_SEEKS;
+    if (fromClient) this.seekBytesClient += counted;
+    else this.seekBytesServer += counted;
+    if (first && tlsCannotFollow(fromClient, buf, off, len)) this.noTls = true;
     return "not_tls";
   }
 
