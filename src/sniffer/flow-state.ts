@@ -22,7 +22,8 @@ export interface AnalyzerContext {
 /** An application-layer analyzer attached to one TCP flow. */
 export interface StreamAnalyzer {
   onData(fromClient: boolean, buf: Buffer, off: number, len: number): void;
-  onGap(fromClient: boolean): void;
+  /** `skipped`: how many bytes the capture lost there (an analyzer may skip them in a body). */
+  onGap(fromClient: boolean, skipped: number): void;
   /** True when the analyzer wants no more data (done or not its protocol). */
   readonly finished: boolean;
 }
@@ -111,12 +112,12 @@ export class FlowState implements StreamSink {
     }
   }
 
-  onGap(): void {
+  onGap(skipped: number): void {
     const fromClient = this.deliveringFromClient;
     const list = this.analyzers;
     for (let i = 0; i < list.length; i++) {
       const a = list[i];
-      if (!a.finished) a.onGap(fromClient);
+      if (!a.finished) a.onGap(fromClient, skipped);
     }
   }
 }

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import { SnifferEngine } from "../../src/sniffer/engine.js";
 import { FlowState } from "../../src/sniffer/flow-state.js";
 import type { Observation } from "../../src/sniffer/observation.js";
 import { Counters } from "../../src/util/counters.js";
+import { runSegments } from "../helpers/tcp-session.js";
 import { ACK, PSH_ACK, ScriptedConnection } from "../ssh/pcap-writer.js";
 import { skipWithoutTshark } from "../ssh/tshark-streams.js";
 
@@ -345,4 +347,37 @@ describe("a lost client segment, end to end, against tshark", { skip }, () => {
       assert.deepEqual(await engineRequests(file), theirs);
     });
   }
+});
+
+describe("engine: bytes lost inside a request body", () => {
+  test("the engine hands the lost byte count on, so the next request in the same segment is read", () => {
+    // Content-Length 20: 10 body bytes, 5 lost, then 5 more and a GET in one segment.
+    const head = Buffer.from("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n0123456789");
+    const lostLen = 5;
+    const tail = Buffer.from("FGHIJGET /x HTTP/1.1\r\nHost: b\r\n\r\n");
+    const C = 1000;
+    const S = 5000;
+    const { obs } = runSegments(
+      [
+        { fromClient: true, flags: 0x02, seq: C },
+        { fromClient: false, flags: 0x12, seq: S },
+        { fromClient: true, flags: 0x10, seq: C + 1 },
+        { fromClient: true, flags: 0x18, seq: C + 1, payload: head },
+        { fromClient: true, flags: 0x18, seq: C + 1 + head.length + lostLen, payload: tail },
+        { fromClient: true, flags: 0x11, seq: C + 1 + head.length + lostLen + tail.length },
+        { fromClient: false, flags: 0x11, seq: S + 1 },
+      ],
+      { ends: { serverPort: 80 } },
+    );
+    // JA4H by hand (FoxIO JA4H.md): method, version, no cookie/referer, header count, no
+    // Accept-Language; then sha256/12 of the header names in order.
+    const sha12 = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
+    assert.deepEqual(
+      obs.filter((o) => o.eventType === "http_request_fingerprint").map((o) => o.fields.ja4h),
+      [
+        `po11nn020000_${sha12("Host,Content-Length")}_000000000000_000000000000`,
+        `ge11nn010000_${sha12("Host")}_000000000000_000000000000`,
+      ],
+    );
+  });
 });
