@@ -1,3 +1,4 @@
+import { asciiText } from "../../fingerprint/ascii-text.js";
 import {
   HANDSHAKE_CERTIFICATE,
   HANDSHAKE_CLIENT_HELLO,
@@ -513,25 +514,12 @@ function summarizeCertificate(der: Buffer): CertSummary | null {
     issuer: nameText(decnetName(info.issuer)),
     subject: nameText(decnetName(info.subject)),
     selfSigned: String(decnetSelfSigned(info)),
-    notBefore: asciiReplace(info.notBeforeRaw, 0, info.notBeforeRaw.length),
-    notAfter: asciiReplace(info.notAfterRaw, 0, info.notAfterRaw.length),
+    notBefore: asciiText(info.notBeforeRaw, 0, info.notBeforeRaw.length),
+    notAfter: asciiText(info.notAfterRaw, 0, info.notAfterRaw.length),
     notBeforeIso: info.notBefore,
     notAfterIso: info.notAfter,
     sans: decnetSans(der, info).join(","),
   };
-}
-
-/**
- * Python's `bytes.decode("ascii", errors="replace")`: each byte above 0x7f becomes U+FFFD.
- * DECNET's reading of validity times and SAN dNSNames.
- */
-function asciiReplace(b: Buffer, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end; i++) {
-    const c = b[i];
-    s += c < 0x80 ? String.fromCharCode(c) : "\ufffd";
-  }
-  return s;
 }
 
 const OID_CN = "2.5.4.3";
@@ -605,7 +593,7 @@ function decnetSans(der: Buffer, info: X509Info): string[] {
       const [, valStart, valLen] = pyTagLen(der, pos);
       const valEnd = Math.min(valStart + valLen, der.length);
       const kind = tag & 0x1f;
-      if (kind === 2) names.push(asciiReplace(der, valStart, valEnd));
+      if (kind === 2) names.push(asciiText(der, valStart, valEnd));
       else if (kind === 7 && valLen === 4) {
         const parts: number[] = [];
         for (let i = valStart; i < valEnd; i++) parts.push(der[i]);
