@@ -1,5 +1,5 @@
 import type { Counters } from "../util/counters.js";
-import { MAX_IPV6_EXT_HEADERS } from "./ipv6.js";
+import { ipv6ExtensionLength, isIpv6ExtensionHeader, MAX_IPV6_EXT_HEADERS } from "./ipv6.js";
 
 /**
  * Bounds of the IP fragment reassembler. Fragments are rare on a decoy LAN but are an
@@ -73,19 +73,9 @@ interface HeaderChain {
 function ipv6HeaderChain(buf: Uint8Array, off: number, end: number, nh: number): HeaderChain | undefined {
   let p = off;
   // Bounded like decodeIpv6, which rejects longer chains once the datagram is rebuilt.
-  for (let n = 0; n < MAX_IPV6_EXT_HEADERS; n++) {
-    let len: number;
-    if (nh === 0 || nh === 43 || nh === 60 || nh === 135 || nh === 139 || nh === 140) {
-      if (end - p < 2) return undefined;
-      len = (buf[p + 1] + 1) << 3;
-    } else if (nh === 51) {
-      if (end - p < 2) return undefined;
-      len = (buf[p + 1] + 2) << 2; // AH counts 4-byte words (RFC 4302)
-    } else if (nh === 44) {
-      len = 8;
-    } else {
-      break;
-    }
+  for (let n = 0; n < MAX_IPV6_EXT_HEADERS && isIpv6ExtensionHeader(nh); n++) {
+    if (end - p < 2) return undefined;
+    const len = ipv6ExtensionLength(nh, buf, p);
     if (end - p < len) return undefined;
     nh = buf[p];
     p += len;

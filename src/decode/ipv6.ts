@@ -19,6 +19,30 @@ const NH_MOBILITY = 135;
 const NH_HIP = 139;
 const NH_SHIM6 = 140;
 
+/** Whether `nh` names an extension header the chain continues through (ESP ends it). */
+export function isIpv6ExtensionHeader(nh: number): boolean {
+  return (
+    nh === NH_HOPOPTS ||
+    nh === NH_ROUTING ||
+    nh === NH_DSTOPTS ||
+    nh === NH_MOBILITY ||
+    nh === NH_HIP ||
+    nh === NH_SHIM6 ||
+    nh === NH_AH ||
+    nh === NH_FRAGMENT
+  );
+}
+
+/**
+ * Length of extension header `nh` at `buf[p]`: 8 for a fragment header, AH in 4-byte words
+ * (RFC 4302), the others in 8-byte units (RFC 8200). Reads `buf[p + 1]` (but for a fragment header).
+ */
+export function ipv6ExtensionLength(nh: number, buf: Uint8Array, p: number): number {
+  if (nh === NH_FRAGMENT) return 8;
+  if (nh === NH_AH) return (buf[p + 1] + 2) << 2;
+  return (buf[p + 1] + 1) << 3;
+}
+
 /**
  * Decodes an IPv6 header and its extension-header chain into `out`, leaving the cursor
  * on the upper-layer header. `out.ipHeaderLen` covers the extension headers.
@@ -72,42 +96,23 @@ export function decodeIpv6(
   let nhField = off + 6; // offset of the byte holding `nh`, patched when fragments are rebuilt
   let p = off + IPV6_HEADER_LEN;
   for (let n = 0; ; n++) {
-    let len: number;
-    switch (nh) {
-      case NH_HOPOPTS:
-      case NH_ROUTING:
-      case NH_DSTOPTS:
-      case NH_MOBILITY:
-      case NH_HIP:
-      case NH_SHIM6:
-      case NH_AH:
-      case NH_FRAGMENT:
-        break;
-      case NH_ESP:
-      case NH_NONE:
-        out.protocol = nh;
-        out.ipHeaderLen = p - off;
-        cur.off = p;
-        cur.end = availEnd;
-        cur.declaredEnd = declaredEnd;
-        stats.inc("other.ip_proto");
-        return NEXT_SKIP;
-      default:
-        out.protocol = nh;
-        out.ipHeaderLen = p - off;
-        cur.off = p;
-        cur.end = availEnd;
-        cur.declaredEnd = declaredEnd;
-        return ipProtocolNext(nh, stats);
+    if (!isIpv6ExtensionHeader(nh)) {
+      // The upper layer (ESP and "no next header" carry nothing this sensor reads).
+      out.protocol = nh;
+      out.ipHeaderLen = p - off;
+      cur.off = p;
+      cur.end = availEnd;
+      cur.declaredEnd = declaredEnd;
+      if (nh !== NH_ESP && nh !== NH_NONE) return ipProtocolNext(nh, stats);
+      stats.inc("other.ip_proto");
+      return NEXT_SKIP;
     }
     if (n >= MAX_IPV6_EXT_HEADERS) {
       stats.inc("malformed.ipv6.ext_chain_too_long");
       return NEXT_FAIL;
     }
     if (availEnd - p < 8) return extensionOverrun(p + 8, declaredEnd, stats);
-    if (nh === NH_FRAGMENT) len = 8;
-    else if (nh === NH_AH) len = (buf[p + 1] + 2) << 2;
-    else len = (buf[p + 1] + 1) << 3;
+    const len = ipv6ExtensionLength(nh, buf, p);
     if (availEnd - p < len) return extensionOverrun(p + len, declaredEnd, stats);
     if (nh === NH_FRAGMENT) {
       const offFlags = (buf[p + 2] << 8) | buf[p + 3];
