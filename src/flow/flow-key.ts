@@ -11,7 +11,7 @@ import type { DecodedPacket } from "../decode/packet.js";
  */
 export class FlowKey {
   protocol = 0;
-  tunnelKey = 0;
+  tunnelContext = 0;
   ipVersion: 4 | 6 = 4;
   /** Low endpoint address words (IPv4: a0 only) and port. */
   a0 = 0;
@@ -36,7 +36,7 @@ export class FlowKey {
     // The direction-free tunnel context (kinds and outer endpoints per layer, not the
     // identifiers, which may differ by direction): the same inner tuple behind other
     // tunnel endpoints, or not tunnelled, is another flow.
-    this.tunnelKey = p.tunnelContext;
+    this.tunnelContext = p.tunnelContext;
     this.ipVersion = p.ipVersion;
     let s0: number;
     let s1 = 0;
@@ -96,7 +96,7 @@ export class FlowKey {
       this.b3 = s3;
       this.bPort = p.srcPort;
     }
-    let h = mix(0x9e3779b9 ^ this.protocol ^ this.tunnelKey, this.a0);
+    let h = mix(0x9e3779b9 ^ this.protocol ^ this.tunnelContext, this.a0);
     h = mix(h, this.b0);
     h = mix(h, (this.aPort << 16) | this.bPort);
     if (p.ipVersion === 6) {
@@ -115,7 +115,7 @@ export class FlowKey {
       f.aPort === this.aPort &&
       f.bPort === this.bPort &&
       f.protocol === this.protocol &&
-      f.tunnelKey === this.tunnelKey &&
+      f.tunnelContext === this.tunnelContext &&
       f.ipVersion === this.ipVersion &&
       f.a1 === this.a1 &&
       f.b1 === this.b1 &&
@@ -128,7 +128,7 @@ export class FlowKey {
 
   copyFrom(k: FlowKey): void {
     this.protocol = k.protocol;
-    this.tunnelKey = k.tunnelKey;
+    this.tunnelContext = k.tunnelContext;
     this.ipVersion = k.ipVersion;
     this.a0 = k.a0;
     this.a1 = k.a1;

@@ -203,9 +203,9 @@ export class SnifferEngine implements AnalyzerContext {
     // Counted as plain numbers on the packet path (see handleTcp); reported from here on.
     if (this.rstOffSequence > 0) this.stats.inc("tcp.rst_off_sequence", this.rstOffSequence);
     if (this.timeJumps > 0) this.stats.inc("time.jump_sweep_deferred", this.timeJumps);
-    this.timeJumps = 0;
     if (this.table.resetTails > 0) this.stats.inc("tcp.after_reset", this.table.resetTails);
     this.rstOffSequence = 0;
+    this.timeJumps = 0;
     this.table.resetTails = 0;
   }
 
@@ -493,10 +493,11 @@ function startsNewConnection(flow: Flow, fromClient: boolean, seq: number): bool
   const ended = (flow.closed ? 1 : 0) | (flow.finFromClient ? 1 : 0) | (flow.finFromServer ? 1 : 0);
   const clientKnown = flow.clientNextKnown ? 1 : 0;
   const serverKnown = flow.serverNextKnown ? 1 : 0;
-  const isn = fromClient ? flow.clientIsn : flow.serverIsn;
-  const otherIsn = fromClient ? flow.serverIsn : flow.clientIsn;
+  const clientIsn = flow.clientIsn;
+  const serverIsn = flow.serverIsn;
+  const isn = fromClient ? clientIsn : serverIsn;
   // That side has sent before: a SYN (its ISN is known) or data or a FIN.
-  const sent = (fromClient ? clientKnown : serverKnown) | (isn >= 0 ? 1 : 0) | (otherIsn & 0);
+  const sent = (fromClient ? clientKnown : serverKnown) | (isn >= 0 ? 1 : 0);
   const differs = (isn >>> 0 !== seq >>> 0 ? 1 : 0) | (isn < 0 ? 1 : 0);
   return (ended | (sent & differs)) !== 0;
 }
