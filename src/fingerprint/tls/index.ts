@@ -35,8 +35,6 @@ export { tlsStats } from "./stats.js";
 export {
   formatIp,
   formatName,
-  MAX_CERT_EXTENSIONS,
-  MAX_NAME_ATTRIBUTES,
   MAX_SANS,
   parseX509,
   type SubjectAltNames,

@@ -23,18 +23,14 @@ import { DN_LABELS } from "./oid-names.js";
 import { tlsStats } from "./stats.js";
 
 /**
- * Not a limit: a Name with more attributes than this (real names have under 15) still
- * parses in full, since JA4X hashes every attribute type, but is counted
- * (`tls.x509.many_name_attributes`). What a Name may hold is bounded by the certificate's
- * own bytes (an attribute takes at least 7), and those by the handshake message cap.
+ * Counting thresholds, not limits: a Name with more attributes than this (real names have
+ * under 15) or a certificate with more extensions (real ones have under 20) still parses
+ * in full, since JA4X hashes every OID, but is counted (`tls.x509.many_name_attributes`,
+ * `tls.x509.many_extensions`). What they hold is bounded by the certificate's own bytes
+ * (an attribute or extension takes at least 7), and those by the handshake message cap.
  */
-export const MAX_NAME_ATTRIBUTES = 64;
-/**
- * Not a limit either: more extensions than this (real certificates have under 20) are all
- * kept, for JA4X, and counted (`tls.x509.many_extensions`); an extension takes at least 7
- * bytes of the certificate.
- */
-export const MAX_CERT_EXTENSIONS = 128;
+const MANY_NAME_ATTRIBUTES = 64;
+const MANY_CERT_EXTENSIONS = 128;
 /** SAN entries kept (all kinds together); CDN certificates reach a few hundred. */
 export const MAX_SANS = 1024;
 
@@ -238,7 +234,7 @@ function parseName(b: Buffer, n: DerNode | undefined, counters: Counters): X509R
     if (atvs === undefined || atvs.length === 0) return undefined;
     const rdn: X509Rdn = [];
     for (const atv of atvs) {
-      if (++count === MAX_NAME_ATTRIBUTES + 1) counters.inc("tls.x509.many_name_attributes");
+      if (++count === MANY_NAME_ATTRIBUTES + 1) counters.inc("tls.x509.many_name_attributes");
       if (!isUniversal(atv, TAG_SEQUENCE)) return undefined;
       const type = readDer(b, atv.off, atv.end);
       if (!isUniversal(type, TAG_OID)) return undefined;
@@ -266,7 +262,7 @@ function parseExtensions(b: Buffer, wrapper: DerNode, counters: Counters): X509E
   // Every extension is kept: JA4X hashes all their OIDs, in order.
   const items = allChildren(b, seq);
   if (items === undefined) return undefined;
-  if (items.length > MAX_CERT_EXTENSIONS) counters.inc("tls.x509.many_extensions");
+  if (items.length > MANY_CERT_EXTENSIONS) counters.inc("tls.x509.many_extensions");
   const out: X509Extension[] = [];
   for (const item of items) {
     if (!isUniversal(item, TAG_SEQUENCE)) return undefined;
