@@ -10,7 +10,6 @@ import {
   QuicJa4lPacket,
   QuicJa4lSender,
   quicJa4lPacketKind,
-  quicJa4lSender,
 } from "../../src/fingerprint/quic/ja4l-quic.js";
 import { SnifferEngine } from "../../src/sniffer/engine.js";
 import type { Ja4Record } from "../../src/sniffer/ja4-record.js";
@@ -98,15 +97,6 @@ describe("QUIC JA4L: packet kinds (header.ts types, v1 and v2)", () => {
     assert.equal(kindOf(packet(V1, "initial", 0).subarray(0, 9)), QuicJa4lPacket.Other);
     const b = packet(V1, "handshake", 0);
     assert.equal(quicJa4lPacketKind(b, 5, b.length), QuicJa4lPacket.Other, "bounds past the buffer");
-  });
-});
-
-describe("QUIC JA4L: sender by port 443", () => {
-  test("destination 443 is the client, source 443 the server, else neither", () => {
-    assert.equal(quicJa4lSender(50000, 443), QuicJa4lSender.Client);
-    assert.equal(quicJa4lSender(443, 50000), QuicJa4lSender.Server);
-    assert.equal(quicJa4lSender(443, 443), QuicJa4lSender.Client);
-    assert.equal(quicJa4lSender(50000, 8443), QuicJa4lSender.None);
   });
 });
 

@@ -13,9 +13,9 @@
  * - only Initial and Handshake packets count; 0-RTT, Retry, Version Negotiation and short-header
  *   packets are ignored, and so is anything out of the A, B, C…C, D order (a second client
  *   Initial keeps the first A; a client Handshake before any server Handshake is not D);
- * - the reference tells client and server apart by UDP port 443 (`quicJa4lSender`); the
- *   sensor uses its flow's orientation instead (the same on the reference's captures), so a
- *   decky's QUIC on another port is timed too;
+ * - the reference tells client and server apart by UDP port 443; the sensor uses its flow's
+ *   orientation instead (the same on the reference's captures), so a decky's QUIC on
+ *   another port is timed too;
  * - halves are integer microseconds truncated toward zero; both values appear only once D is seen.
  * Long-header types are read with `parseLongHeader`, which maps QUIC v2's type bits (RFC 9369
  * §3.2) onto v1's, so v1 and v2 connections are timed alike.
@@ -30,9 +30,6 @@ export type QuicJa4lPacket = (typeof QuicJa4lPacket)[keyof typeof QuicJa4lPacket
 /** Which side sent a datagram, for JA4L. */
 export const QuicJa4lSender = { None: 0, Client: 1, Server: 2 } as const;
 export type QuicJa4lSender = (typeof QuicJa4lSender)[keyof typeof QuicJa4lSender];
-
-/** The reference's QUIC port: its JA4L decides the sender by it. */
-export const QUIC_JA4L_PORT = 443;
 
 const scratch = newLongHeader();
 
@@ -50,13 +47,6 @@ export function quicJa4lPacketKind(buf: Buffer, off: number, len: number): QuicJ
   if (scratch.type === PacketType.Initial) return QuicJa4lPacket.Initial;
   if (scratch.type === PacketType.Handshake) return QuicJa4lPacket.Handshake;
   return QuicJa4lPacket.Other;
-}
-
-/** The sender of a datagram by its ports, as the reference decides it (destination 443 first). */
-export function quicJa4lSender(srcPort: number, dstPort: number): QuicJa4lSender {
-  if (dstPort === QUIC_JA4L_PORT) return QuicJa4lSender.Client;
-  if (srcPort === QUIC_JA4L_PORT) return QuicJa4lSender.Server;
-  return QuicJa4lSender.None;
 }
 
 const Want = { ClientInitial: 0, ServerInitial: 1, ServerHandshake: 2, ClientHandshake: 3, Done: 4 } as const;
