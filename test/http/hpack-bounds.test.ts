@@ -21,6 +21,7 @@ import type { HttpRequest } from "../../src/fingerprint/http/request.js";
 import { Counters } from "../../src/util/counters.js";
 import { ACK, ScriptedConnection } from "../ssh/pcap-writer.js";
 import { skipWithoutTshark } from "../ssh/tshark-streams.js";
+import { h2Frame } from "./build.js";
 
 /** RFC 7541 §5.1 integer with an N-bit prefix; `first` holds the pattern bits. */
 function int(prefixBits: number, first: number, v: number): Buffer {
@@ -48,15 +49,7 @@ const litPlain = (name: string, value: string): Buffer =>
 /** §6.3 dynamic table size update. */
 const sizeUpdate = (n: number): Buffer => int(5, 0x20, n);
 
-/** An HTTP/2 frame (RFC 9113 §4.1). */
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return Buffer.concat([h, payload]);
-}
+const frame = h2Frame;
 /** HEADERS with END_STREAM | END_HEADERS. */
 const headers = (stream: number, block: Buffer): Buffer => frame(1, 0x05, stream, block);
 const SETTINGS = frame(4, 0, 0, Buffer.alloc(0));

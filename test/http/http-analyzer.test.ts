@@ -6,41 +6,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { HTTP2_PREFACE } from "../../src/fingerprint/http/http2.js";
-import { HttpAnalyzer } from "../../src/sniffer/analyzers/http.js";
-import { FlowState } from "../../src/sniffer/flow-state.js";
-import { Counters } from "../../src/util/counters.js";
-
-const FLOW = {
-  clientAddr: "10.0.0.1",
-  clientPort: 40000,
-  serverAddr: "10.0.0.2",
-  serverPort: 80,
-  streamIndex: 0,
-  transport: "tcp",
-};
+import { h2Frame, httpAnalyzer } from "./build.js";
 
 function analyzer() {
-  const events: Array<{ type: string; fields: Record<string, string> }> = [];
-  const ctx = {
-    tsUs: 0,
-    emit: (_f: unknown, type: string, _s: number, fields: Record<string, string>) =>
-      events.push({ type, fields }),
-  };
-  // biome-ignore lint/suspicious/noExplicitAny: a minimal flow is all the analyzer reads
-  const a = new HttpAnalyzer(new FlowState(FLOW as any), ctx, new Counters());
-  const send = (b: Buffer): void => a.onData(true, b, 0, b.length);
-  const requests = () => events.filter((e) => e.type === "http_request_fingerprint").map((e) => e.fields);
-  return { send, requests };
+  const { data, requests } = httpAnalyzer();
+  return { send: (b: Buffer): void => data(true, b), requests };
 }
 
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return Buffer.concat([h, payload]);
-}
+const frame = h2Frame;
 /** HPACK literal without indexing, indexed name `index` (RFC 7541 §6.2.2), value < 127 octets. */
 const literal = (index: number, value: string): Buffer =>
   Buffer.concat([

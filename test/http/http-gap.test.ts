@@ -17,14 +17,13 @@ import { readCapture } from "../../src/capture/file-source.js";
 import { Http1RequestReader } from "../../src/fingerprint/http/http1-request.js";
 import { HTTP2_PREFACE } from "../../src/fingerprint/http/http2.js";
 import type { HttpRequest } from "../../src/fingerprint/http/request.js";
-import { HttpAnalyzer } from "../../src/sniffer/analyzers/http.js";
 import { SnifferEngine } from "../../src/sniffer/engine.js";
-import { FlowState } from "../../src/sniffer/flow-state.js";
 import type { Observation } from "../../src/sniffer/observation.js";
 import { Counters } from "../../src/util/counters.js";
 import { runSegments } from "../helpers/tcp-session.js";
 import { ACK, PSH_ACK, ScriptedConnection } from "../ssh/pcap-writer.js";
 import { skipWithoutTshark } from "../ssh/tshark-streams.js";
+import { httpAnalyzer } from "./build.js";
 
 function reader() {
   const requests: HttpRequest[] = [];
@@ -207,29 +206,7 @@ describe("Http1RequestReader.gap", () => {
 });
 
 describe("HttpAnalyzer.onGap", () => {
-  const flow = {
-    clientAddr: "10.0.0.1",
-    clientPort: 40000,
-    serverAddr: "10.0.0.2",
-    serverPort: 80,
-    streamIndex: 0,
-    transport: "tcp",
-  };
-  function analyzer() {
-    const events: Array<{ type: string; fields: Record<string, string> }> = [];
-    const ctx = {
-      tsUs: 0,
-      emit: (_f: unknown, type: string, _s: number, fields: Record<string, string>) =>
-        events.push({ type, fields }),
-    };
-    // biome-ignore lint/suspicious/noExplicitAny: a minimal flow is all the analyzer reads
-    const a = new HttpAnalyzer(new FlowState(flow as any), ctx, new Counters());
-    const data = (fromClient: boolean, text: string | Buffer): void => {
-      const b = typeof text === "string" ? Buffer.from(text, "latin1") : text;
-      a.onData(fromClient, b, 0, b.length);
-    };
-    return { a, events, data };
-  }
+  const analyzer = httpAnalyzer;
 
   test("a client gap inside a head: no JA4H (the reviewer's case)", () => {
     const { a, events, data } = analyzer();

@@ -12,18 +12,11 @@ import type { HttpRequest } from "../../src/fingerprint/http/request.js";
 import { Counters } from "../../src/util/counters.js";
 import { ACK, ScriptedConnection } from "../ssh/pcap-writer.js";
 import { skipWithoutTshark } from "../ssh/tshark-streams.js";
+import { h2Frame } from "./build.js";
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
-/** An HTTP/2 frame (RFC 9113 §4.1). */
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return Buffer.concat([h, payload]);
-}
+const frame = h2Frame;
 function settingsFrame(pairs: Array<[number, number]>): Buffer {
   const p = Buffer.alloc(6 * pairs.length);
   pairs.forEach(([id, v], i) => {
